@@ -1,0 +1,34 @@
+from django_mongoengine import fields
+
+from engagements.documents import Engagement
+from topbox.documents import Document, ReferenceField
+from topbox.fields import FreeFormDictField
+
+SENTIMENTS = ("Positive", "Negative", "Neutral", "Mixed")
+
+
+class Interaction(Document):
+    """One customer interaction: a chat session, a phone call, a tweet, a CSV row.
+
+    ``custom`` keeps the original source record as it came in.
+    """
+
+    engagementId = ReferenceField(Engagement)
+    interactionDate = fields.DateTimeField()  # stored in UTC
+    agentName = fields.StringField(max_length=200, blank=True)
+    sentiment = fields.StringField(choices=[(s, s) for s in SENTIMENTS], blank=True)
+    custom = FreeFormDictField(blank=True)
+
+    meta = {
+        "collection": "interaction",
+        # Newest first, with _id breaking ties so that every ordering is total.
+        "indexes": [
+            ("engagementId", "-interactionDate", "-id"),
+            ("-interactionDate", "-id"),
+            ("agentName", "-interactionDate", "-id"),
+        ],
+        "ordering": ["-interactionDate", "-id"],
+    }
+
+    def __str__(self):
+        return f"{self.agentName or 'unknown agent'} at {self.interactionDate:%Y-%m-%d %H:%M}"

@@ -1,0 +1,126 @@
+"""The base document every Topbox app derives from, and its referential-integrity rules.
+
+The rule, the same for every reference in the product:
+
+* a reference must point at a document that exists: saving refuses it otherwise
+  (:meth:`Document.validate`; bulk loaders check a whole batch with
+  :func:`missing_references`);
+* a document that is still referenced cannot be deleted: :meth:`Document.delete` raises
+  :class:`HasDependents` naming how many documents point at it. Nothing cascades, so
+  nothing is mass-deleted by accident and nothing is orphaned. The references also carry
+  MongoEngine's ``DENY`` rule, which guards ``QuerySet.delete()`` the same way.
+
+Documents derive from ``django_mongoengine.Document`` because its admin needs the
+Django-like ``_meta`` that class provides.
+"""
+
+import django_mongoengine
+from django_mongoengine import fields
+from mongoengine import DENY, ValidationError
+
+
+class HasDependents(Exception):
+    """Deleting this document would orphan the documents that reference it."""
+
+    def __init__(self, document, counts):
+        self.document = document
+        self.counts = counts  # {"engagement": 3, ...}: collection name -> referencing documents
+        described = ", ".join(f"{count} {name}{'s' if count != 1 else ''}" for name, count in counts.items())
+        super().__init__(
+            f"{type(document).__name__} {document.pk} is still referenced by {described}; delete or move them first."
+        )
+
+
+def ReferenceField(document_type, **kwargs):  # noqa: N802 - reads like the field class it builds
+    """A required reference whose target cannot be deleted while referenced."""
+    kwargs.setdefault("reverse_delete_rule", DENY)
+    return fields.ReferenceField(document_type, **kwargs)
+
+
+class Document(django_mongoengine.Document):
+    meta = {
+        "abstract": True,
+        # Indexes are created by `manage.py ensure_indexes` at deploy time, not on first use.
+        "auto_create_index": False,
+    }
+
+    def validate(self, clean=True, check_references=True):
+        """MongoEngine's validation, then one existence query per reference field.
+
+        Bulk loaders pass ``check_references=False`` and check a whole batch with
+        :func:`missing_references` instead.
+        """
+        super().validate(clean=clean)
+        if check_references:
+            missing = missing_references([self])
+            if missing:
+                raise ValidationError(
+                    f"{type(self).__name__} references a missing document",
+                    errors={
+                        name: ValidationError(f"{target} {ids[0]} does not exist.", field_name=name)
+                        for name, (target, ids) in missing.items()
+                    },
+                )
+
+    def dependents(self):
+        """``{collection name: count}`` of the documents that still reference this one."""
+        counts = {}
+        for (document_cls, field_name), rule in self._meta["delete_rules"].items():
+            if rule == DENY:
+                count = document_cls.objects(**{field_name: self.pk}).count()
+                if count:
+                    collection = document_cls._meta["collection"]
+                    counts[collection] = counts.get(collection, 0) + count
+        return counts
+
+    def delete(self, *args, **kwargs):
+        counts = self.dependents()
+        if counts:
+            raise HasDependents(self, counts)
+        return super().delete(*args, **kwargs)
+
+
+def missing_references(documents):
+    """Check every reference of ``documents`` (all of one class) with one query per field.
+
+    Returns ``{field name: (target class name, [missing ids, sorted])}``; empty when every
+    reference resolves.
+    """
+    if not documents:
+        return {}
+    document_cls = type(documents[0])
+    missing = {}
+    for name, field in document_cls._fields.items():
+        if not isinstance(field, fields.ReferenceField):
+            continue
+        wanted = {reference_id(document, name) for document in documents} - {None}
+        if not wanted:
+            continue
+        target = field.document_type
+        cursor = target._get_collection().find({"_id": {"$in": list(wanted)}}, {"_id": 1})
+        found = {row["_id"] for row in cursor}
+        if wanted - found:
+            missing[name] = (target.__name__, sorted(wanted - found, key=str))
+    return missing
+
+
+def reference_id(document, name):
+    """The id a reference field holds, read without dereferencing it (no query)."""
+    value = document._data.get(name)
+    if value is None:
+        return None
+    return getattr(value, "pk", None) or getattr(value, "id", value)
+
+
+def ensure_indexes():
+    """Create the indexes every concrete Topbox document declares; return those documents."""
+    from mongoengine.base import _document_registry
+
+    concrete = [
+        document_cls
+        for document_cls in _document_registry.values()
+        if issubclass(document_cls, Document) and not document_cls._meta.get("abstract")
+    ]
+    for document_cls in concrete:
+        document_cls.ensure_indexes()
+    return concrete

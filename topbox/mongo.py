@@ -1,0 +1,85 @@
+"""The one place that connects Topbox to MongoDB.
+
+``MONGO_URI`` names the server and the database (the URI's path, as in
+``mongodb://admin:adminpass@localhost:27017/production?authSource=admin``). Without it,
+every process talks to the embedded development server (see ``topbox.embedded``).
+Timeouts are short so that a dead database fails a request or a command in seconds,
+with a message that says where we looked.
+"""
+
+import mongoengine
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from pymongo import uri_parser
+from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
+
+DEFAULT_DATABASE = "topbox"
+
+
+class MongoUnavailable(Exception):
+    """MongoDB did not answer; the message says where we looked and what to do."""
+
+
+def configured_uri():
+    return settings.MONGO_URI or settings.EMBEDDED_MONGO_URI
+
+
+def parse(uri):
+    """Return ``(hosts, database)`` for a MongoDB URI, without contacting the server."""
+    try:
+        parsed = uri_parser.parse_uri(uri, connect_timeout=1)
+    except (InvalidURI, ConfigurationError, ValueError) as exc:
+        raise ImproperlyConfigured(f"MONGO_URI is not a valid MongoDB URI: {exc}") from None
+    hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"]) or parsed.get("fqdn")
+    return hosts, parsed["database"] or DEFAULT_DATABASE
+
+
+def connect(uri=None):
+    """(Re)connect MongoEngine's default alias to ``uri`` (default: the configured URI).
+
+    Connecting is lazy in pymongo: nothing is sent until the first query.
+    """
+    uri = uri or configured_uri()
+    _, database = parse(uri)
+    mongoengine.disconnect_all()
+    mongoengine.connect(
+        db=database,
+        host=uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=settings.MONGO_TIMEOUT_MS,
+        connectTimeoutMS=settings.MONGO_TIMEOUT_MS,
+        uuidRepresentation="standard",
+    )
+
+
+def database():
+    return mongoengine.get_db()
+
+
+def ping():
+    """Ping the server; raise :class:`MongoUnavailable` with a helpful message if it is down."""
+    try:
+        database().command("ping")
+    except PyMongoError as exc:
+        hosts, name = parse(configured_uri())
+        hint = (
+            "check MONGO_URI"
+            if settings.MONGO_URI
+            else "MONGO_URI is not set, so this is the embedded server: start it with "
+            "`make run` (or `make db`), or set MONGO_URI"
+        )
+        raise MongoUnavailable(
+            f"MongoDB at {hosts} (database {name!r}) did not answer within "
+            f"{settings.MONGO_TIMEOUT_MS} ms: {type(exc).__name__}; {hint}."
+        ) from exc
+
+
+def with_database(uri, name):
+    """``uri`` pointing at database ``name`` instead, authenticating where it did before."""
+    scheme, rest = uri.split("://", 1)
+    hosts, _, path = rest.partition("/")
+    current, _, query = path.partition("?")
+    options = [option for option in query.split("&") if option]
+    if "@" in hosts and current and not any(option.lower().startswith("authsource=") for option in options):
+        options.append(f"authSource={current}")  # credentials were checked against the old path
+    return f"{scheme}://{hosts}/{name}" + (f"?{'&'.join(options)}" if options else "")

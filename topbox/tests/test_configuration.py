@@ -1,0 +1,101 @@
+import os
+import subprocess
+import sys
+
+import mongoengine
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from topbox import mongo
+
+SEED_URI = "mongodb://admin:adminpass@localhost:27017/production?authSource=admin"
+
+
+def test_parse_takes_the_database_from_the_uri_path():
+    assert mongo.parse(SEED_URI) == ("localhost:27017", "production")
+    assert mongo.parse("mongodb://a:1,b:2/?replicaSet=rs") == ("a:1,b:2", "topbox")
+
+
+@pytest.mark.parametrize("uri", ["http://localhost/x", "mongodb://", "mongodb://host:notaport/db"])
+def test_parse_refuses_a_malformed_uri(uri):
+    with pytest.raises(ImproperlyConfigured, match="MONGO_URI is not a valid MongoDB URI"):
+        mongo.parse(uri)
+
+
+def test_connect_uses_the_seed_uri_database_and_credentials(mongo_uri):
+    try:
+        mongo.connect(SEED_URI)  # lazy: nothing is sent to localhost:27017
+        assert mongo.database().name == "production"
+        options = mongoengine.get_connection().options
+        credentials = options.pool_options._credentials  # pymongo has no public accessor
+        assert (credentials.username, credentials.source) == ("admin", "admin")
+        assert options.server_selection_timeout == settings.MONGO_TIMEOUT_MS / 1000
+        assert options.codec_options.tz_aware
+    finally:
+        mongo.connect(mongo_uri)
+
+
+def test_with_database_keeps_the_authentication_database():
+    assert mongo.with_database(SEED_URI, "t") == "mongodb://admin:adminpass@localhost:27017/t?authSource=admin"
+    assert mongo.with_database("mongodb://u:p@h/prod", "t") == "mongodb://u:p@h/t?authSource=prod"
+    assert mongo.with_database("mongodb://h:1", "t") == "mongodb://h:1/t"
+
+
+def test_without_mongo_uri_the_embedded_server_is_the_default(settings):
+    settings.MONGO_URI = ""
+    assert mongo.configured_uri() == f"mongodb://127.0.0.1:{settings.EMBEDDED_MONGO_PORT}/topbox"
+    settings.MONGO_URI = SEED_URI
+    assert mongo.configured_uri() == SEED_URI
+
+
+def test_a_dead_server_fails_fast_with_a_helpful_message(mongo_down):
+    with pytest.raises(mongo.MongoUnavailable, match=r"did not answer within 300 ms"):
+        mongo.ping()
+
+
+def django_setup(**environ):
+    """Import the settings in a fresh interpreter with ``environ``; return (exit code, stderr)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "MONGO_URI"))}
+    env.update(environ, DJANGO_SETTINGS_MODULE="topbox.settings")
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return done.returncode, done.stderr
+
+
+def test_production_refuses_development_defaults():
+    code, stderr = django_setup(DJANGO_ENV="production")
+    assert code != 0
+    assert "DJANGO_ALLOWED_HOSTS, DJANGO_SECRET_KEY, MONGO_URI" in stderr
+
+
+def test_production_refuses_debug():
+    code, stderr = django_setup(
+        DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com",
+        MONGO_URI=SEED_URI, DJANGO_DEBUG="true",
+    )  # fmt: skip
+    assert code != 0
+    assert "set DJANGO_DEBUG" in stderr
+
+
+def test_production_starts_when_configured():
+    code, stderr = django_setup(
+        DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com", MONGO_URI=SEED_URI
+    )
+    assert code == 0, stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DJANGO_ENV", "staging", "DJANGO_ENV must be"),
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG must be one of"),
+        ("EMBEDDED_MONGO_PORT", "x", "EMBEDDED_MONGO_PORT must be an integer"),
+    ],
+)
+def test_bad_settings_name_the_variable(name, value, message):
+    code, stderr = django_setup(**{name: value})
+    assert code != 0
+    assert message in stderr

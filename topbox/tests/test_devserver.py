@@ -1,0 +1,96 @@
+"""`make run`'s command, run as a newcomer would: serve, seed once, keep data, stop on Ctrl-C."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.conf import settings
+
+from topbox.embedded import free_port, port_in_use
+
+EXTERNAL = bool(os.environ.get("MONGO_URI"))
+
+
+def environment(tmp_path, mongo_uri, web_port, db_port):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "MONGO_URI"))}
+    env.update(PORT=str(web_port), TOPBOX_DATA_DIR=str(tmp_path), EMBEDDED_MONGO_PORT=str(db_port))
+    if EXTERNAL:
+        env["MONGO_URI"] = mongo_uri
+    return env
+
+
+def manage(*args, env):
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for_health(port, process, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                return response.status, json.load(response)
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail("devserver did not answer /healthz in time")
+
+
+def ctrl_c(process):
+    """What a terminal does on Ctrl-C: SIGINT to the whole foreground process group."""
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    return output
+
+
+def test_serves_seeds_once_keeps_data_and_stops_on_ctrl_c(tmp_path, mongo_uri):
+    web_port, db_port = free_port(), free_port()
+    env = environment(tmp_path, mongo_uri, web_port, db_port)
+
+    first = manage("devserver", env=env)
+    assert wait_for_health(web_port, first) == (200, {"status": "ok", "mongo": "up"})
+    again = subprocess.run(
+        [sys.executable, "manage.py", "seed"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "Nothing new to add." in again.stdout
+    output = ctrl_c(first)
+    assert "interaction: 400 added" in output
+    assert not port_in_use(web_port)
+    assert not port_in_use(db_port)
+    if EXTERNAL:
+        assert "Using the MongoDB in MONGO_URI; no embedded server started." in output
+        return
+    assert f"Embedded MongoDB on 127.0.0.1:{db_port}" in output
+
+    second = manage("devserver", env=env)
+    wait_for_health(web_port, second)
+    output = ctrl_c(second)
+    assert "already holds clients; nothing to seed" in output  # the data survived the restart
+    assert not port_in_use(db_port)
+
+
+@pytest.mark.skipif(EXTERNAL, reason="only the embedded server has a port to collide on")
+def test_refuses_to_start_when_the_database_port_is_taken(tmp_path, mongo_uri):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = environment(tmp_path, mongo_uri, free_port(), taken.getsockname()[1])
+        process = manage("devserver", env=env)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "is already in use" in output
