@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # pip >= 25.3 reads --build-constraint, which building django-mongoengine needs.
 PIP_VERSION := 26.3
 
-.PHONY: install run db test lint format bench clean
+.PHONY: install run db test chromium lint format clean
 
 install: $(VENV)/.installed
 
@@ -26,8 +26,19 @@ db: install
 	$(PY) manage.py devserver --db-only
 
 ## The whole test suite (against MONGO_URI's server if it is set, else an embedded one).
-test: install
+test: install chromium
 	$(PY) -m pytest
+
+## The browser tests drive Debian's Chromium (Playwright's own download is not used).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium (or set CHROMIUM=...)"; exit 1; \
+	  fi; }
 
 lint: install
 	$(VENV)/bin/ruff check .
