@@ -100,3 +100,85 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+# API clients, authenticated as the product's kinds of user.
+
+
+@pytest.fixture(scope="session")
+def _seed_snapshot(mongo_uri):
+    from topbox import seeding
+
+    database = mongo.database()
+    seeding.seed(flush=True)
+    snapshot = {name: list(database[name].find()) for name in ("client", "engagement", "interaction")}
+    for name in snapshot:
+        database[name].delete_many({})
+    return snapshot
+
+
+@pytest.fixture
+def seeded(_seed_snapshot):
+    """The sample data from fixtures/ (loaded by `seed` once, then copied in for each test)."""
+    database = mongo.database()
+    for name, stored in _seed_snapshot.items():
+        database[name].insert_many(stored)
+
+
+def _api_client_for(user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def staff_api(db, django_user_model):
+    return _api_client_for(django_user_model.objects.create_user("staff", is_staff=True))
+
+
+@pytest.fixture
+def anonymous_api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def client_api_for(db):
+    """``client_api_for(client_id)``: an API client logged in as a user of that client."""
+    from django.contrib.auth import get_user_model
+
+    from clients.accounts import create_client_user
+
+    def make(client_id):
+        user, _ = create_client_user(f"user-of-{client_id}", str(client_id))
+        return _api_client_for(get_user_model().objects.get(pk=user.pk))
+
+    return make
+
+
+@pytest.fixture
+def mongo_commands(mongo_uri):
+    """The names of the MongoDB commands sent while the test runs (``list`` of ``(name, collection)``)."""
+    from pymongo import monitoring
+
+    sent = []
+
+    class Listener(monitoring.CommandListener):
+        def started(self, event):
+            if event.command_name not in ("hello", "isMaster", "ping", "endSessions"):
+                sent.append((event.command_name, event.command.get(event.command_name)))
+
+        def succeeded(self, event):
+            pass
+
+        def failed(self, event):
+            pass
+
+    mongo.connect(mongo_uri, event_listeners=[Listener()])
+    yield sent
+    mongo.connect(mongo_uri)

@@ -65,7 +65,7 @@ class Document(django_mongoengine.Document):
     def dependents(self):
         """``{collection name: count}`` of the documents that still reference this one."""
         counts = {}
-        for (document_cls, field_name), rule in self._meta["delete_rules"].items():
+        for (document_cls, field_name), rule in (self._meta.get("delete_rules") or {}).items():
             if rule == DENY:
                 count = document_cls.objects(**{field_name: self.pk}).count()
                 if count:
@@ -73,10 +73,14 @@ class Document(django_mongoengine.Document):
                     counts[collection] = counts.get(collection, 0) + count
         return counts
 
-    def delete(self, *args, **kwargs):
+    def check_deletable(self):
+        """Raise :class:`HasDependents` if documents still reference this one."""
         counts = self.dependents()
         if counts:
             raise HasDependents(self, counts)
+
+    def delete(self, *args, **kwargs):
+        self.check_deletable()
         return super().delete(*args, **kwargs)
 
 

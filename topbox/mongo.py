@@ -34,10 +34,11 @@ def parse(uri):
     return hosts, parsed["database"] or DEFAULT_DATABASE
 
 
-def connect(uri=None):
+def connect(uri=None, **options):
     """(Re)connect MongoEngine's default alias to ``uri`` (default: the configured URI).
 
-    Connecting is lazy in pymongo: nothing is sent until the first query.
+    Connecting is lazy in pymongo: nothing is sent until the first query. ``options``
+    go to pymongo's MongoClient (tests pass ``event_listeners``).
     """
     uri = uri or configured_uri()
     _, database = parse(uri)
@@ -49,6 +50,7 @@ def connect(uri=None):
         serverSelectionTimeoutMS=settings.MONGO_TIMEOUT_MS,
         connectTimeoutMS=settings.MONGO_TIMEOUT_MS,
         uuidRepresentation="standard",
+        **options,
     )
 
 

@@ -43,12 +43,17 @@ if PRODUCTION:
     )
 
 INSTALLED_APPS = [
+    # django.contrib.admin, with the project's site for documents (topbox/admin/).
+    "topbox.admin.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "topbox",
     "clients",
     "engagements",
@@ -61,6 +66,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "topbox.api.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -101,6 +108,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+REST_FRAMEWORK = {
+    # Token first: an anonymous request gets 401 with `WWW-Authenticate: Token`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "topbox.api.permissions.IsStaffOrReadOnly",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "topbox.api.renderers.ExtendedJSONRenderer",
+        "topbox.api.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["topbox.api.parsers.ExtendedJSONParser"],
+    "EXCEPTION_HANDLER": "topbox.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "topbox.api.schema.AutoSchema",
+}
+
+# Request bodies larger than this get 413 (views may set their own `max_body_bytes`).
+API_MAX_BODY_BYTES = env.get_int("API_MAX_BODY_BYTES", 1024 * 1024)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Topbox API",
+    "DESCRIPTION": (
+        "Clients, their engagements (data sources) and customer interactions. Ids and dates are "
+        'MongoDB legacy Extended JSON: {"$oid": "<24 hex>"} and {"$date": <ms since the epoch>}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,7 +1,50 @@
-from django.urls import path
+"""The project's routes: the API (every route with or without a trailing slash, no
+redirects), its schema and docs, the browsable API's login, and /healthz."""
 
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import routers
+
+from clients.views import ClientViewSet
+from engagements.views import EngagementViewSet
+from interactions.views import InteractionViewSet
+from topbox.api.root import APIRootView
 from topbox.health import healthz
+
+router = routers.DefaultRouter()
+router.trailing_slash = "/?"  # the constructor only takes a bool
+router.APIRootView = APIRootView
+router.include_format_suffixes = False
+router.register("clients", ClientViewSet, basename="client")
+router.register("engagements", EngagementViewSet, basename="engagement")
+router.register("interactions", InteractionViewSet, basename="interaction")
+
+related_list = {"get": "list"}
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api-auth/", include("rest_framework.urls")),
+    re_path(
+        r"^clients/(?P<client_pk>[^/]+)/engagements/?$",
+        EngagementViewSet.as_view(related_list),
+        name="client-engagements",
+    ),
+    re_path(
+        r"^clients/(?P<client_pk>[^/]+)/interactions/?$",
+        InteractionViewSet.as_view(related_list),
+        name="client-interactions",
+    ),
+    re_path(
+        r"^engagements/(?P<engagement_pk>[^/]+)/interactions/?$",
+        InteractionViewSet.as_view(related_list),
+        name="engagement-interactions",
+    ),
+    path("", include(router.urls)),
 ]
+
+handler404 = "topbox.api.errors.not_found"
+handler500 = "topbox.api.errors.server_error"

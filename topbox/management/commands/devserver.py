@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from topbox.accounts import ensure_development_user
 from topbox.embedded import EmbeddedMongo, EmbeddedMongoError
 
 
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, addrport, db_only, **options):
+        if settings.PRODUCTION:
+            raise CommandError("devserver is for development; production runs gunicorn (see the Dockerfile).")
         signal.signal(signal.SIGTERM, _stop)
         database = runserver = None
         try:
@@ -54,6 +57,13 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_indexes", verbosity=0)
             call_command("seed", if_empty=True, interactive=False, stdout=self.stdout)
+            username, password, token = ensure_development_user()
+            self.stdout.write(
+                f"\nLocal development login (created by make run; never in production):\n"
+                f"  browser: http://{addrport}/api-auth/login/  user {username!r}, password {password!r}\n"
+                f"  admin:   http://{addrport}/admin/  (same user)\n"
+                f"  curl:    curl -H 'Authorization: Token {token}' http://{addrport}/interactions\n"
+            )
             if db_only:
                 self.stdout.write("Database ready; Ctrl-C stops it.")
                 signal.pause()

@@ -1,0 +1,20 @@
+from clients.access import visible_clients
+from clients.filters import ClientFilter
+from clients.serializers import ClientSerializer
+from topbox.api.pagination import Ordering
+from topbox.api.viewsets import DocumentViewSet
+
+
+class ClientViewSet(DocumentViewSet):
+    """Topbox's clients. A client user sees only its own."""
+
+    serializer_class = ClientSerializer
+    filter_class = ClientFilter
+    orderings = {
+        "name": Ordering("name", "name", 1),
+        "-name": Ordering("-name", "name", -1),
+    }
+    default_ordering = "name"
+
+    def scope(self):
+        return visible_clients(self.request.user)

@@ -1,0 +1,23 @@
+from engagements.services import ids_for_clients
+from interactions.documents import SENTIMENTS
+from topbox.api.filters import ChoicesParam, DateParam, ExactParam, ObjectIdParam, QueryFilter, SearchParam
+
+
+class ClientParam(ObjectIdParam):
+    description = "Interactions of this client's engagements (24-hex id)."
+
+    def fragment(self, value, view):
+        return {"engagementId": {"$in": ids_for_clients([value])}}
+
+
+class InteractionFilter(QueryFilter):
+    client = ClientParam()
+    engagement = ObjectIdParam("engagementId", "Interactions of this engagement (24-hex id).")
+    agentName = ExactParam(description="The agent's name, exactly.")  # noqa: N815
+    search = SearchParam("agentName")
+    sentiment = ChoicesParam(SENTIMENTS)
+    from_ = DateParam(
+        "interactionDate", "$gte", "On or after this ISO-8601 date or datetime (UTC unless zoned).", name="from"
+    )
+    to = DateParam("interactionDate", "$lt", "Before this ISO-8601 date or datetime (exclusive).")
+    custom_paths = True

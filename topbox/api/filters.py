@@ -1,0 +1,196 @@
+"""Query-string filters, declared per resource, that reach MongoDB only as literal values.
+
+A :class:`QueryFilter` subclass declares its parameters like a serializer declares its
+fields. Building the MongoDB filter refuses anything it does not know: an unknown
+parameter (``agentName[$ne]``), a repeated one, a value that is a JSON object or array
+or starts with ``$`` (``{"$where": ...}``), or a value its parameter cannot parse. Each
+refusal is a 400 naming the parameter and saying what is accepted.
+"""
+
+import contextlib
+import json
+import re
+
+from rest_framework.exceptions import ValidationError
+
+from topbox.api.fields import to_object_id, to_utc
+
+
+def plain_value(name, raw):
+    """``raw`` if it is a plain value; a 400 if it looks like a MongoDB operator or document."""
+    text = raw.strip()
+    if text.startswith("$"):
+        raise ValidationError({name: ["Operators are not accepted: give a plain value."]})
+    if text[:1] in "{[":
+        try:
+            json.loads(text)
+        except ValueError:
+            return raw
+        raise ValidationError({name: ["Objects and arrays are not accepted: give a plain value."]})
+    return raw
+
+
+class Param:
+    """One query parameter: parses its string and returns a MongoDB filter fragment."""
+
+    description = ""
+    schema_type = str
+
+    def __init__(self, field=None, description=None, name=None):
+        self.field = field
+        self.name = name  # when the parameter's name is no Python identifier ("from")
+        if description:
+            self.description = description
+
+    def bind(self, attribute):
+        self.name = self.name or attribute
+        self.field = self.field or self.name
+
+    def parse(self, raw):
+        return raw
+
+    def fragment(self, value, view):
+        return {self.field: value}
+
+    def filter(self, raw, view):
+        return self.fragment(self.parse(plain_value(self.name, raw)), view)
+
+    def invalid(self, message):
+        return ValidationError({self.name: [message]})
+
+
+class ExactParam(Param):
+    description = "Exact match."
+
+
+class SearchParam(Param):
+    """Case-insensitive substring of any of ``fields``; regular-expression characters match themselves."""
+
+    def __init__(self, *fields, description=None):
+        super().__init__(fields[0], description or f"Case-insensitive substring of {' or '.join(fields)}.")
+        self.fields = fields
+
+    def fragment(self, value, view):
+        pattern = {"$regex": re.escape(value), "$options": "i"}
+        if len(self.fields) == 1:
+            return {self.field: pattern}
+        return {"$or": [{field: pattern} for field in self.fields]}
+
+
+class ObjectIdParam(Param):
+    description = "A 24-hex id."
+
+    def parse(self, raw):
+        value = to_object_id(raw)
+        if value is None:
+            raise self.invalid("Not a valid id: give 24 hexadecimal characters.")
+        return value
+
+
+class ChoicesParam(Param):
+    """One value, or a comma-separated list, of ``choices`` (case-insensitive)."""
+
+    def __init__(self, choices, field=None, description=None):
+        super().__init__(field, description or f"One or a comma-separated list of: {', '.join(choices)}.")
+        self.choices = {choice.lower(): choice for choice in choices}
+
+    def parse(self, raw):
+        values = [part.strip() for part in raw.split(",") if part.strip()]
+        unknown = [value for value in values if value.lower() not in self.choices]
+        if not values or unknown:
+            raise self.invalid(f"Give one or more of {', '.join(self.choices.values())}, separated by commas.")
+        return [self.choices[value.lower()] for value in values]
+
+    def fragment(self, value, view):
+        return {self.field: value[0] if len(value) == 1 else {"$in": value}}
+
+
+class DateParam(Param):
+    """An ISO-8601 date or datetime (UTC unless it has a zone), compared with ``operator``."""
+
+    def __init__(self, field, operator, description, name=None):
+        super().__init__(field, description, name)
+        self.operator = operator
+
+    def parse(self, raw):
+        value = to_utc(raw)
+        if value is None:
+            raise self.invalid(
+                "Not a valid date: give an ISO-8601 date (2020-05-16) or datetime (2020-05-16T12:00:00Z)."
+            )
+        return value
+
+    def fragment(self, value, view):
+        return {self.field: {self.operator: value}}
+
+
+class CustomPathParam(Param):
+    """``custom.<path>=<value>``: equality on a field inside ``custom``.
+
+    The value matches as a string, and also as the number or boolean it spells, since
+    source records keep their own types.
+    """
+
+    description = "custom.<path>=<value>: equality on a field inside custom (e.g. custom.csvName=report.csv)."
+    segment = re.compile(r"^[^$.\x00][^.\x00]*$")
+
+    def filter_path(self, name, raw, view):
+        path = name[len("custom.") :]
+        if not path or not all(self.segment.match(part) for part in path.split(".")):
+            raise ValidationError(
+                {name: ["Not a valid path inside custom: dot-separated keys, none starting with '$'."]}
+            )
+        value = plain_value(name, raw)
+        candidates = [value]
+        for convert in (int, float):
+            with contextlib.suppress(ValueError):
+                candidates.append(convert(value))
+        if value in ("true", "false"):
+            candidates.append(value == "true")
+        return {f"custom.{path}": candidates[0] if len(candidates) == 1 else {"$in": candidates}}
+
+
+class QueryFilter:
+    """Declare parameters as class attributes; :meth:`build` turns a query string into a filter."""
+
+    custom_paths = False  # accept custom.<path>=<value>
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.params = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, Param):
+                    value.bind(name)
+                    cls.params[value.name] = value
+
+    @classmethod
+    def accepts(cls, name):
+        return name in cls.params or (cls.custom_paths and name.startswith("custom."))
+
+    @classmethod
+    def build(cls, query_params, view):
+        """The MongoDB filter for the known parameters in ``query_params`` (others are the caller's)."""
+        fragments = []
+        for name in query_params:
+            if name in cls.params:
+                fragments.append(cls.params[name].filter(query_params[name], view))
+            elif cls.custom_paths and name.startswith("custom."):
+                fragments.append(CustomPathParam().filter_path(name, query_params[name], view))
+        return merge(fragments)
+
+
+def merge(fragments):
+    """One filter from several: fields merged where they do not collide, else ``$and``."""
+    merged, rest = {}, []
+    for fragment in fragments:
+        for key, value in fragment.items():
+            if key not in merged:
+                merged[key] = value
+            elif isinstance(merged[key], dict) and isinstance(value, dict) and not set(merged[key]) & set(value):
+                merged[key] = {**merged[key], **value}
+            else:
+                rest.append({key: value})
+    if rest:
+        return {"$and": [merged, *rest]}
+    return merged

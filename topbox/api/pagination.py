@@ -1,0 +1,169 @@
+"""Keyset (cursor) pagination over a MongoDB collection.
+
+A page is the ``page_size`` documents after (or before) the last one the client saw, in
+a total order: the sort field, then ``_id``. Finding it is an indexed range query, so a
+page deep in the collection costs what the first one does, unlike ``skip``. Cursors are
+signed, so a client can follow them but not forge them; a total is counted only when
+``count=true`` asks for it.
+"""
+
+from dataclasses import dataclass
+
+from django.core import signing
+from rest_framework.exceptions import ValidationError
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from topbox import extjson
+from topbox.api.filters import merge
+
+CURSOR_SALT = "topbox.api.cursor"
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Sort by ``field`` (``direction`` 1 or -1), then by ``_id`` the same way."""
+
+    name: str  # as given in ?ordering=
+    field: str
+    direction: int
+    nullable: bool = False
+
+    @property
+    def sort(self):
+        return [(self.field, self.direction), ("_id", self.direction)]
+
+    def reversed(self):
+        return Ordering(self.name, self.field, -self.direction, self.nullable)
+
+    def after(self, value, last_id):
+        """The filter for documents strictly after ``(value, last_id)`` in this order."""
+        beyond = "$gt" if self.direction == 1 else "$lt"
+        id_after = {"_id": {beyond: last_id}}
+        if value is None:
+            # Missing values sort lowest: first when ascending, last when descending.
+            branches = [{self.field: None, **id_after}]
+            if self.direction == 1:
+                branches.append({self.field: {"$ne": None}})
+            return {"$or": branches} if len(branches) > 1 else branches[0]
+        if not self.nullable:
+            # The outer range keeps the query on the index; the $or settles ties on _id.
+            inclusive = "$gte" if self.direction == 1 else "$lte"
+            return {self.field: {inclusive: value}, "$or": [{self.field: {beyond: value}}, id_after]}
+        branches = [{self.field: {beyond: value}}, {self.field: value, **id_after}]
+        if self.direction == -1:
+            branches.append({self.field: None})
+        return {"$or": branches}
+
+
+@dataclass
+class Page:
+    results: list
+    next: str | None
+    previous: str | None
+    count: int | None = None
+
+
+class KeysetPagination:
+    page_size = 50
+    max_page_size = 1000
+    params = ("cursor", "page_size", "count")
+
+    def paginate(self, collection, query, projection, ordering, request):
+        page_size = self.get_page_size(request)
+        cursor = self.decode_cursor(request, ordering)
+        backwards = bool(cursor and cursor["previous"])
+        order = ordering.reversed() if backwards else ordering
+        where = query
+        if cursor:
+            where = merge([query, order.after(cursor["value"], cursor["id"])])
+
+        rows = list(collection.find(where, projection).sort(order.sort).limit(page_size + 1))
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        if backwards:
+            rows.reverse()
+
+        has_next, has_previous = (True, more) if backwards else (more, cursor is not None)
+        page = Page(
+            results=rows,
+            next=self.link(request, ordering, rows[-1], previous=False) if rows and has_next else None,
+            previous=self.link(request, ordering, rows[0], previous=True) if rows and has_previous else None,
+        )
+        if cursor and not rows:  # stepped past an end that moved: offer the way back
+            page.previous = self.first_page_link(request)
+        if self.wants_count(request):
+            page.count = collection.count_documents(query)
+        return page
+
+    def get_page_size(self, request):
+        raw = request.query_params.get("page_size")
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError({"page_size": [f"Give a whole number from 1 to {self.max_page_size}."]})
+        return int(raw)
+
+    def wants_count(self, request):
+        raw = request.query_params.get("count")
+        if raw is None:
+            return False
+        if raw not in ("true", "false"):
+            raise ValidationError({"count": ["Give true or false."]})
+        return raw == "true"
+
+    def decode_cursor(self, request, ordering):
+        raw = request.query_params.get("cursor")
+        if raw is None:
+            return None
+        invalid = ValidationError({"cursor": ["Invalid cursor: follow the next and previous links as given."]})
+        try:
+            data = signing.loads(raw, salt=CURSOR_SALT)
+            cursor = {"value": extjson.loads(data["v"]), "id": extjson.loads(data["i"]), "previous": bool(data["p"])}
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            raise invalid from None
+        if data.get("o") != ordering.name:
+            raise ValidationError({"cursor": ["This cursor belongs to another ordering: start from the first page."]})
+        return cursor
+
+    def link(self, request, ordering, row, previous):
+        value = row.get(ordering.field)
+        token = signing.dumps(
+            {"o": ordering.name, "v": extjson.dumps(value), "i": extjson.dumps(row["_id"]), "p": int(previous)},
+            salt=CURSOR_SALT,
+            compress=True,
+        )
+        return replace_query_param(request.build_absolute_uri(), "cursor", token)
+
+    def first_page_link(self, request):
+        return remove_query_param(request.build_absolute_uri(), "cursor")
+
+    # OpenAPI (drf-spectacular reads these two).
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "Where the page starts: take it from a response's next or previous link."},
+            {"name": "page_size", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size, "default": self.page_size}},
+            {"name": "count", "in": "query", "required": False, "schema": {"type": "boolean", "default": False},
+             "description": "Also return the total number of matching documents (costs a count)."},
+        ]  # fmt: skip
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {"type": "string", "format": "uri", "nullable": True},
+                "previous": {"type": "string", "format": "uri", "nullable": True},
+                "count": {"type": "integer", "description": "Only with count=true."},
+                "results": schema,
+            },
+        }
+
+    def response_data(self, page, results):
+        data = {"next": page.next, "previous": page.previous}
+        if page.count is not None:
+            data["count"] = page.count
+        data["results"] = results
+        return data

@@ -1,0 +1,32 @@
+"""Responses in MongoDB legacy Extended JSON (see :mod:`topbox.extjson`)."""
+
+from rest_framework import renderers
+
+from topbox import extjson
+
+
+class ExtendedJSONRenderer(renderers.BaseRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None  # JSON is UTF-8 by definition
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        indent = (renderer_context or {}).get("indent")
+        if accepted_media_type:  # `Accept: application/json; indent=2` pretty-prints, as DRF's does
+            _, params = renderers.parse_header_parameters(accepted_media_type)
+            if params.get("indent", "").isdigit():
+                indent = min(int(params["indent"]), 8)
+        return extjson.dumps(data, ensure_ascii=False, indent=indent).encode()
+
+
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    """DRF's browsable API, with the raw JSON form for writes.
+
+    The HTML field-by-field form cannot express ids, dates and ``custom`` in the seed's
+    Extended JSON, so writes go through the raw form, pre-filled with the record.
+    """
+
+    def get_rendered_html_form(self, data, view, method, request):
+        return None
