@@ -26,6 +26,14 @@ class Interaction(Document):
             ("engagementId", "-interactionDate", "-id"),
             ("-interactionDate", "-id"),
             ("agentName", "-interactionDate", "-id"),
+            # One interaction per CSV row: re-ingesting a file adds nothing (interactions.ingest).
+            # Partial, so that records without a line number (the fixtures' CSV rows) are free.
+            {
+                "fields": ("engagementId", "custom.csvName", "custom.csvLine"),
+                "name": "csv_row_unique",
+                "unique": True,
+                "partialFilterExpression": {"custom.csvLine": {"$exists": True}},
+            },
         ],
         "ordering": ["-interactionDate", "-id"],
     }

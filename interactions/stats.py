@@ -1,0 +1,183 @@
+"""What a set of interactions says in aggregate, computed by one MongoDB aggregation.
+
+:func:`interaction_stats` covers everything, one client's engagements or one engagement,
+optionally within ``[start, end)``, and returns totals by sentiment, the top agents with
+their sentiment mix, and a time series per interval (day, week or month, in UTC; weeks
+start on Monday). The pipeline (:func:`stats_pipeline`) starts with a ``$match`` that the
+``(engagementId, interactionDate)`` and ``(interactionDate)`` indexes serve, and computes
+the three figures in one ``$facet``.
+"""
+
+import datetime
+
+from bson import ObjectId
+
+from engagements.documents import Engagement
+from interactions.documents import SENTIMENTS, Interaction
+
+INTERVALS = ("day", "week", "month")
+TOP_AGENTS = 10
+ABSENT = "absent"  # the key counting interactions without a sentiment
+SENTIMENT_KEYS = (*SENTIMENTS, ABSENT)
+
+
+class StatsError(ValueError):
+    """The arguments do not describe a range or an interval; the message says why."""
+
+
+def interaction_stats(*, client=None, engagement=None, start=None, end=None, interval="day", top_agents=TOP_AGENTS):
+    """Statistics of the interactions of ``engagement``, of ``client``'s engagements, or all.
+
+    ``client`` and ``engagement`` are documents or ids (at most one of them). ``start`` is
+    inclusive and ``end`` exclusive; a datetime without a zone is read as UTC. Returns::
+
+        {"total": 1234,
+         "sentiments": {"Positive": 500, "Negative": 300, "Neutral": 200, "Mixed": 100, "absent": 134},
+         "topAgents": [{"agentName": "John Ford", "total": 57, "sentiments": {...}}, ...],
+         "series": [{"start": datetime (UTC), "total": 40, "sentiments": {...}}, ...]}
+
+    ``topAgents`` holds at most ``top_agents`` named agents, most interactions first (ties
+    by name). ``series`` runs from the first to the last interval holding an interaction,
+    empty intervals included with zero counts. Raises :class:`StatsError` for bad arguments.
+    """
+    if client is not None and engagement is not None:
+        raise StatsError("Give a client or an engagement, not both.")
+    if engagement is not None:
+        engagement_ids = [_id(engagement)]
+    elif client is not None:
+        engagement_ids = list(Engagement.objects(clientId=_id(client)).scalar("id"))
+    else:
+        engagement_ids = None
+    pipeline = stats_pipeline(engagement_ids, start=start, end=end, interval=interval, top_agents=top_agents)
+    (raw,) = Interaction._get_collection().aggregate(pipeline)
+    return shape(raw, interval)
+
+
+def stats_pipeline(engagement_ids=None, *, start=None, end=None, interval="day", top_agents=TOP_AGENTS):
+    """The aggregation pipeline behind :func:`interaction_stats` (None: every engagement)."""
+    if interval not in INTERVALS:
+        raise StatsError(f"Unknown interval {interval!r}: use one of {', '.join(INTERVALS)}.")
+    if not isinstance(top_agents, int) or top_agents < 1:
+        raise StatsError("top_agents must be a positive integer.")
+    start, end = _utc(start, "start"), _utc(end, "end")
+    if start and end and start > end:
+        raise StatsError("The start of the range must not be after its end.")
+
+    match = {}
+    if engagement_ids is not None:
+        # Equality for one engagement: the form every server plans onto the compound index.
+        match["engagementId"] = engagement_ids[0] if len(engagement_ids) == 1 else {"$in": list(engagement_ids)}
+    if start or end:
+        match["interactionDate"] = {
+            **({"$gt": _just_before(start)} if start else {}),
+            **({"$lt": end} if end else {}),
+        }
+    bucket = {"unit": interval, "timezone": "UTC"}
+    if interval == "week":
+        bucket["startOfWeek"] = "monday"
+    by_agent = [
+        {"$match": {"agentName": {"$nin": [None, ""]}}},
+        {"$group": {"_id": {"agent": "$agentName", "sentiment": "$sentiment"}, "n": {"$sum": 1}}},
+        {
+            "$group": {
+                "_id": "$_id.agent",
+                "total": {"$sum": "$n"},
+                "sentiments": {"$push": {"sentiment": "$_id.sentiment", "n": "$n"}},
+            }
+        },
+        {"$sort": {"total": -1, "_id": 1}},
+        {"$limit": top_agents},
+    ]
+    return [
+        {"$match": match},
+        {
+            "$facet": {
+                "sentiments": [{"$group": {"_id": "$sentiment", "n": {"$sum": 1}}}],
+                "topAgents": by_agent,
+                "series": [
+                    {
+                        "$group": {
+                            "_id": {
+                                "start": {"$dateTrunc": {"date": "$interactionDate", **bucket}},
+                                "sentiment": "$sentiment",
+                            },
+                            "n": {"$sum": 1},
+                        }
+                    },
+                ],
+            }
+        },
+    ]
+
+
+def shape(raw, interval):
+    """Turn the pipeline's single output document into the figures described above."""
+    sentiments = _counts((row["_id"], row["n"]) for row in raw["sentiments"])
+    agents = [
+        {
+            "agentName": row["_id"],
+            "total": row["total"],
+            "sentiments": _counts((item.get("sentiment"), item["n"]) for item in row["sentiments"]),
+        }
+        for row in raw["topAgents"]
+    ]
+    buckets = {}
+    for row in raw["series"]:
+        when = row["_id"].get("start")
+        if when is not None:  # an interaction without a date belongs to no interval
+            buckets.setdefault(when.astimezone(datetime.UTC), []).append((row["_id"].get("sentiment"), row["n"]))
+    series = []
+    if buckets:
+        when, last = min(buckets), max(buckets)
+        while when <= last:
+            counts = _counts(buckets.get(when, ()))
+            series.append({"start": when, "total": sum(counts.values()), "sentiments": counts})
+            when = next_interval(when, interval)
+    return {"total": sum(sentiments.values()), "sentiments": sentiments, "topAgents": agents, "series": series}
+
+
+def next_interval(when, interval):
+    """The start of the interval after the one starting at ``when``."""
+    if interval == "day":
+        return when + datetime.timedelta(days=1)
+    if interval == "week":
+        return when + datetime.timedelta(weeks=1)
+    return when.replace(year=when.year + when.month // 12, month=when.month % 12 + 1)
+
+
+def _counts(pairs):
+    """``{sentiment: count}`` over every sentiment key, with ``absent`` for no sentiment."""
+    counts = dict.fromkeys(SENTIMENT_KEYS, 0)
+    for sentiment, n in pairs:
+        counts[sentiment if sentiment in SENTIMENTS else ABSENT] += n
+    return counts
+
+
+def _utc(value, name):
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime):
+        raise StatsError(f"{name} must be a datetime.")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.UTC)
+    return value.astimezone(datetime.UTC)
+
+
+def _just_before(start):
+    """The stored instant just before ``start``: ``$gt`` of it is ``$gte: start``.
+
+    Dates are stored to the millisecond (the driver drops the rest), so the two are the same
+    range on every server. SecantusDB 0.7.0b3 reads a ``$gte`` bound on the descending
+    ``(engagementId, interactionDate)`` index as ``$gt`` and loses the rows at ``start``.
+    """
+    return start.replace(microsecond=start.microsecond // 1000 * 1000) - datetime.timedelta(milliseconds=1)
+
+
+def _id(value):
+    """The ObjectId of a document or id (given as ObjectId or its 24-hex string)."""
+    value = getattr(value, "pk", value)
+    if isinstance(value, ObjectId):
+        return value
+    if isinstance(value, str) and ObjectId.is_valid(value):
+        return ObjectId(value)
+    raise StatsError(f"{value!r} is not a document id.")
