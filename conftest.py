@@ -82,7 +82,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, transactional_db):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     yield page
@@ -94,9 +94,9 @@ def screenshot(page, request):
     """``screenshot("name")`` saves the page under artifacts/screenshots/ and returns the path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(name):
+    def take(name, full_page=True):
         path = SCREENSHOTS / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
@@ -141,7 +141,7 @@ def staff_api(db, django_user_model):
 
 
 @pytest.fixture
-def anonymous_api():
+def anonymous_api(db):
     from rest_framework.test import APIClient
 
     return APIClient()

@@ -7,5 +7,6 @@ class TopboxConfig(AppConfig):
 
     def ready(self):
         from topbox import mongo
+        from topbox.api import signals  # noqa: F401 - connects the receivers
 
         mongo.connect()

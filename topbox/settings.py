@@ -81,7 +81,8 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps' templates, so these override DRF's and the admin's.
+        "DIRS": [BASE_DIR / "topbox" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -112,7 +113,7 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     # Token first: an anonymous request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "topbox.api.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -127,6 +128,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "topbox.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "topbox.api.schema.AutoSchema",
 }
+
+# How long a process remembers which user an API token belongs to (see topbox/api/authentication.py).
+TOKEN_CACHE_SECONDS = env.get_int("TOKEN_CACHE_SECONDS", 30)
 
 # Request bodies larger than this get 413 (views may set their own `max_body_bytes`).
 API_MAX_BODY_BYTES = env.get_int("API_MAX_BODY_BYTES", 1024 * 1024)
@@ -143,6 +147,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "topbox.api.schema.strip_trailing_slashes",
+    ],
 }
 
 LANGUAGE_CODE = "en-us"

@@ -10,6 +10,7 @@ signed, so a client can follow them but not forge them; a total is counted only 
 from dataclasses import dataclass
 
 from django.core import signing
+from django.template import loader
 from rest_framework.exceptions import ValidationError
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -55,6 +56,12 @@ class Ordering:
         return {"$or": branches}
 
 
+def encode_cursor(ordering, value, last_id, previous=False):
+    """The signed cursor for the page after (or, with ``previous``, before) ``(value, last_id)``."""
+    data = {"o": ordering.name, "v": extjson.dumps(value), "i": extjson.dumps(last_id), "p": int(previous)}
+    return signing.dumps(data, salt=CURSOR_SALT, compress=True)
+
+
 @dataclass
 class Page:
     results: list
@@ -67,6 +74,8 @@ class KeysetPagination:
     page_size = 50
     max_page_size = 1000
     params = ("cursor", "page_size", "count")
+    template = "rest_framework/pagination/previous_and_next.html"
+    display_page_controls = False  # set once a page is served: the browsable API shows the links
 
     def paginate(self, collection, query, projection, ordering, request):
         page_size = self.get_page_size(request)
@@ -93,7 +102,12 @@ class KeysetPagination:
             page.previous = self.first_page_link(request)
         if self.wants_count(request):
             page.count = collection.count_documents(query)
+        self.page, self.display_page_controls = page, bool(page.next or page.previous)
         return page
+
+    def to_html(self):
+        context = {"previous_url": self.page.previous, "next_url": self.page.next}
+        return loader.get_template(self.template).render(context)
 
     def get_page_size(self, request):
         raw = request.query_params.get("page_size")
@@ -126,12 +140,7 @@ class KeysetPagination:
         return cursor
 
     def link(self, request, ordering, row, previous):
-        value = row.get(ordering.field)
-        token = signing.dumps(
-            {"o": ordering.name, "v": extjson.dumps(value), "i": extjson.dumps(row["_id"]), "p": int(previous)},
-            salt=CURSOR_SALT,
-            compress=True,
-        )
+        token = encode_cursor(ordering, row.get(ordering.field), row["_id"], previous)
         return replace_query_param(request.build_absolute_uri(), "cursor", token)
 
     def first_page_link(self, request):

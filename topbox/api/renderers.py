@@ -30,3 +30,14 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
 
     def get_rendered_html_form(self, data, view, method, request):
         return None
+
+    def get_raw_data_form(self, data, view, method, request):
+        """Pre-fill PUT and PATCH with the record as shown (DRF would need a model instance)."""
+        form = super().get_raw_data_form(data, view, method, request)
+        if form is not None and method in ("PUT", "PATCH") and isinstance(data, dict) and "_id" in data:
+            editable = {key: value for key, value in data.items() if key != "_id"}
+            form.fields["_content"].initial = extjson.dumps(editable, ensure_ascii=False, indent=4)
+        return form
+
+    def get_filter_form(self, data, view, request):
+        return None  # filters are query parameters, documented in /docs

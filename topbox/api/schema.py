@@ -58,3 +58,9 @@ class AutoSchema(openapi.AutoSchema):
                 code, {"content": {"application/json": {"schema": ERROR_SCHEMA}}, "description": description}
             )
         return bodies
+
+
+def strip_trailing_slashes(result, generator, request, public):
+    """Document routes as the seed wrote them (``/clients``); both forms are served."""
+    result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
+    return result

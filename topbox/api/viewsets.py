@@ -91,7 +91,7 @@ class DocumentViewSet(viewsets.GenericViewSet):
         return raw
 
     def represent(self, rows, only=None, expand=None):
-        data = self.get_serializer(rows, many=True, only=only).data
+        data = self.serializer_class.represent(rows, only)
         if expand:
             expand_rows(self.serializer_class, rows, data, expand)
         return data
@@ -213,7 +213,7 @@ class DocumentViewSet(viewsets.GenericViewSet):
 def visible_parent(document_cls, raw_id, visible_filter):
     """The id in a related route's URL, if that parent exists and is visible; else a 404."""
     pk = to_object_id(raw_id)
-    if pk is None or not document_cls._get_collection().count_documents({"_id": pk, **visible_filter}, limit=1):
+    if pk is None or not document_cls._get_collection().count_documents(merge([{"_id": pk}, visible_filter]), limit=1):
         raise NotFound(f"No {document_cls.__name__.lower()} with id {raw_id!r}.")
     return pk
 
@@ -232,7 +232,7 @@ def expand_rows(serializer_class, rows, data, tree):
         source, target = serializer_class.expandable[name]
         ids = list({row[source] for row in rows if row.get(source) is not None})
         related = list(target.document._get_collection().find({"_id": {"$in": ids}})) if ids else []
-        related_data = target(related, many=True).data
+        related_data = target.represent(related)
         if subtree:
             expand_rows(target, related, related_data, subtree)
         by_id = {raw["_id"]: item for raw, item in zip(related, related_data, strict=True)}

@@ -2,9 +2,11 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -12,6 +14,7 @@ import pytest
 from django.conf import settings
 
 from topbox.embedded import free_port, port_in_use
+from topbox.tests.test_seed import SEED_EXAMPLE
 
 EXTERNAL = bool(os.environ.get("MONGO_URI"))
 
@@ -25,16 +28,28 @@ def environment(tmp_path, mongo_uri, web_port, db_port):
 
 
 def manage(*args, env):
-    return subprocess.Popen(
+    """Start ``manage.py`` in its own process group; its output lines collect in ``.lines``."""
+    process = subprocess.Popen(
         [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
+    process.lines = []
+    reader = threading.Thread(target=lambda: process.lines.extend(process.stdout), daemon=True)
+    reader.start()
+    process.reader = reader
+    return process
+
+
+def get(port, path, token):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Token {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.load(response)
 
 
 def wait_for_health(port, process, timeout=90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read()
+        assert process.poll() is None, "".join(process.lines)
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                 return response.status, json.load(response)
@@ -46,8 +61,9 @@ def wait_for_health(port, process, timeout=90):
 def ctrl_c(process):
     """What a terminal does on Ctrl-C: SIGINT to the whole foreground process group."""
     os.killpg(process.pid, signal.SIGINT)
-    output, _ = process.communicate(timeout=60)
-    return output
+    process.wait(timeout=60)
+    process.reader.join(timeout=10)
+    return "".join(process.lines)
 
 
 def test_serves_seeds_once_keeps_data_and_stops_on_ctrl_c(tmp_path, mongo_uri):
@@ -66,6 +82,10 @@ def test_serves_seeds_once_keeps_data_and_stops_on_ctrl_c(tmp_path, mongo_uri):
     )
     assert again.returncode == 0, again.stderr
     assert "Nothing new to add." in again.stdout
+
+    # The login it prints works, and the seed README's example comes back exactly.
+    token = re.search(r"Authorization: Token (\w+)", "".join(first.lines)).group(1)
+    assert get(web_port, "/interactions/5f18d12f42262eec0d43567d", token) == (200, SEED_EXAMPLE)
     output = ctrl_c(first)
     assert "interaction: 400 added" in output
     assert not port_in_use(web_port)
@@ -91,6 +111,7 @@ def test_refuses_to_start_when_the_database_port_is_taken(tmp_path, mongo_uri):
         taken.listen()
         env = environment(tmp_path, mongo_uri, free_port(), taken.getsockname()[1])
         process = manage("devserver", env=env)
-        output, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        process.reader.join(timeout=10)
     assert process.returncode != 0
-    assert "is already in use" in output
+    assert "is already in use" in "".join(process.lines)

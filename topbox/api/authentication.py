@@ -1,0 +1,36 @@
+"""Token authentication that does not query SQL on every request."""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+
+
+def cache_key(token_key):
+    return "topbox.token." + hashlib.sha256(token_key.encode()).hexdigest()
+
+
+class CachedTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication, remembering each token's user for ``TOKEN_CACHE_SECONDS``.
+
+    The user is loaded with its client membership, so scoping a client user costs no
+    query either. Deleting a token, or saving its user (deactivating it, changing staff
+    status), forgets the entry in this process at once (``topbox.api.signals``); other
+    processes notice within ``TOKEN_CACHE_SECONDS``.
+    """
+
+    def authenticate_credentials(self, key):
+        user = cache.get(cache_key(key))
+        if user is None:
+            try:
+                token = Token.objects.select_related("user", "user__client_membership").get(key=key)
+            except Token.DoesNotExist:
+                raise exceptions.AuthenticationFailed("Invalid token.") from None
+            user = token.user
+            if not user.is_active:
+                raise exceptions.AuthenticationFailed("User inactive or deleted.")
+            cache.set(cache_key(key), user, settings.TOKEN_CACHE_SECONDS)
+        return user, key

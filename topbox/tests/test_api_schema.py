@@ -1,0 +1,61 @@
+import re
+
+import pytest
+import yaml
+
+
+@pytest.fixture
+def schema(anonymous_api):
+    response = anonymous_api.get("/schema")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def parameter_names(operation):
+    return {parameter["name"] for parameter in operation.get("parameters", [])}
+
+
+def test_every_route_is_described(schema):
+    paths = set(schema["paths"])
+    for path in [
+        "/clients",
+        "/clients/{id}",
+        "/engagements",
+        "/engagements/{id}",
+        "/interactions",
+        "/interactions/{id}",
+        "/clients/{client_pk}/engagements",
+        "/clients/{client_pk}/interactions",
+        "/engagements/{engagement_pk}/interactions",
+    ]:
+        assert path in paths, sorted(paths)
+    detail = schema["paths"]["/interactions/{id}"]
+    assert {"get", "put", "patch", "delete"} <= set(detail)
+    assert {"get", "post"} <= set(schema["paths"]["/interactions"])
+
+
+def test_list_parameters_are_described(schema):
+    listed = parameter_names(schema["paths"]["/interactions"]["get"])
+    assert {"client", "engagement", "agentName", "search", "sentiment", "from", "to", "custom.<path>"} <= listed
+    assert {"ordering", "fields", "expand", "cursor", "page_size", "count"} <= listed
+    assert {"client", "name"} <= parameter_names(schema["paths"]["/engagements"]["get"])
+    assert {"name", "nickName", "search"} <= parameter_names(schema["paths"]["/clients"]["get"])
+
+
+def test_extended_json_shapes_are_described(schema):
+    interaction = schema["components"]["schemas"]["Interaction"]["properties"]
+    assert interaction["_id"]["properties"]["$oid"]["type"] == "string"
+    assert interaction["engagementId"]["properties"]["$oid"]["pattern"] == "^[0-9a-f]{24}$"
+    assert interaction["interactionDate"]["properties"]["$date"]["type"] == "integer"
+    paginated = schema["paths"]["/interactions"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    ref = paginated["$ref"].rsplit("/", 1)[-1]
+    assert {"next", "previous", "results"} <= set(schema["components"]["schemas"][ref]["properties"])
+
+
+def test_docs_are_served_from_local_assets(anonymous_api):
+    response = anonymous_api.get("/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    external = [url for url in re.findall(r'(?:src|href)="([^"]+)"', html) if url.startswith(("http:", "https:", "//"))]
+    assert external == []
