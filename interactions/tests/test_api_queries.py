@@ -217,3 +217,26 @@ def test_expand_works_with_fields(staff_api, seeded):
     row = get(staff_api, "/interactions", fields="agentName", expand="engagement", page_size=1)["results"][0]
     assert list(row) == ["_id", "agentName", "engagement"]
     assert row["engagement"]["name"]
+
+
+def test_bounds_and_ties_hold_within_one_engagement(staff_api):
+    """The (engagementId, -interactionDate) index serves these; see topbox.dates.at_or_after."""
+    from topbox.tests.factories import make_engagement, make_interaction
+
+    engagement = make_engagement()
+    at = datetime.datetime(2020, 5, 16, 12, tzinfo=datetime.UTC)
+    made = {
+        str(make_interaction(engagement, when=at + datetime.timedelta(hours=hours)).pk) for hours in (-1, 0, 0, 0, 1)
+    }
+    url = f"/engagements/{engagement.pk}/interactions"
+    assert len(everything(staff_api, url, **{"from": "2020-05-16T12:00:00Z"})) == 4
+    assert len(everything(staff_api, url, to="2020-05-16T12:00:00Z")) == 1
+    for ordering in ("interactionDate", "-interactionDate"):
+        seen, page = [], get(staff_api, url, ordering=ordering, page_size=1)
+        while True:
+            seen += page["results"]
+            if not page["next"]:
+                break
+            page = json.loads(staff_api.get(page["next"]).content)
+        assert ids(seen) == made
+        assert len(seen) == 5

@@ -6,14 +6,12 @@ Input accepts the same Extended JSON (already decoded by the parser into ObjectI
 datetime) and also plain hex strings for ids and ISO-8601 strings for dates.
 """
 
-import datetime
-
 from bson import ObjectId
 from bson.errors import InvalidId
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from topbox.dates import to_utc
 from topbox.documents import reference_id
 from topbox.fields import unsafe_keys
 
@@ -43,26 +41,6 @@ def to_object_id(value):
         except InvalidId:
             return None
     return None
-
-
-def to_utc(value):
-    """An aware UTC datetime (millisecond precision, as MongoDB stores it) from a
-    datetime, an ISO-8601 datetime or date string; ``None`` if unparsable."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            parsed = parse_datetime(text)
-            if parsed is None and (day := parse_date(text)):
-                parsed = datetime.datetime.combine(day, datetime.time())
-        except ValueError:  # well-formed but impossible, such as 2020-02-30
-            return None
-        value = parsed
-    if not isinstance(value, datetime.datetime):
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    value = value.astimezone(datetime.UTC)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 @extend_schema_field(OBJECT_ID_SCHEMA)

@@ -13,7 +13,8 @@ import re
 
 from rest_framework.exceptions import ValidationError
 
-from topbox.api.fields import to_object_id, to_utc
+from topbox.api.fields import to_object_id
+from topbox.dates import at_or_after, to_utc
 
 
 def plain_value(name, raw):
@@ -121,7 +122,7 @@ class DateParam(Param):
         return value
 
     def fragment(self, value, view):
-        return {self.field: {self.operator: value}}
+        return {self.field: at_or_after(value) if self.operator == "$gte" else {self.operator: value}}
 
 
 class CustomPathParam(Param):

@@ -7,6 +7,7 @@ signed, so a client can follow them but not forge them; a total is counted only 
 ``count=true`` asks for it.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.core import signing
@@ -16,6 +17,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from topbox import extjson
 from topbox.api.filters import merge
+from topbox.dates import at_or_after
 
 CURSOR_SALT = "topbox.api.cursor"
 
@@ -48,8 +50,11 @@ class Ordering:
             return {"$or": branches} if len(branches) > 1 else branches[0]
         if not self.nullable:
             # The outer range keeps the query on the index; the $or settles ties on _id.
-            inclusive = "$gte" if self.direction == 1 else "$lte"
-            return {self.field: {inclusive: value}, "$or": [{self.field: {beyond: value}}, id_after]}
+            if self.direction == -1:
+                outer = {"$lte": value}
+            else:
+                outer = at_or_after(value) if isinstance(value, datetime.datetime) else {"$gte": value}
+            return {self.field: outer, "$or": [{self.field: {beyond: value}}, id_after]}
         branches = [{self.field: {beyond: value}}, {self.field: value, **id_after}]
         if self.direction == -1:
             branches.append({self.field: None})
