@@ -26,6 +26,7 @@ class Interaction(Document):
             ("engagementId", "-interactionDate", "-id"),
             ("-interactionDate", "-id"),
             ("agentName", "-interactionDate", "-id"),
+            ("sentiment", "-interactionDate", "-id"),  # the admin's sentiment filter
             # One interaction per CSV row: re-ingesting a file adds nothing (interactions.ingest).
             # Partial, so that records without a line number (the fixtures' CSV rows) are free.
             {

@@ -1,0 +1,132 @@
+"""How fast the interactions changelist is at 50k interactions, next to raw pymongo.
+
+    .venv/bin/python bench/admin.py [--interactions 50000] [--requests 5]
+
+Starts an embedded server (in memory, a free port), inserts the data with ``insert_many``,
+then, for a few changelist URLs, prints the admin's response time (p50 over the requests,
+logged in as a superuser, through Django's test client) next to the raw pymongo time of
+the same page query (same filter, sort and limit) and of the count the page shows.
+SecantusDB is much slower than mongod; read the ratio, not the absolute times.
+"""
+
+import argparse
+import datetime
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bson import ObjectId
+
+from topbox.embedded import EmbeddedMongo, free_port
+
+SENTIMENTS = ("Positive", "Negative", "Neutral", "Mixed", None)
+SORT = [("interactionDate", -1), ("_id", -1)]
+
+
+def seed(db, interactions):
+    clients = [{"_id": ObjectId(), "name": f"Client {n:02}", "nickName": f"C{n}"} for n in range(10)]
+    engagements = [
+        {
+            "_id": ObjectId(),
+            "clientId": clients[n % 10]["_id"],
+            "name": ("Chat", "Phone", "SMS", "Twitter", "Facebook")[n % 5],
+        }
+        for n in range(50)
+    ]
+    db["client"].insert_many(clients)
+    db.engagement.insert_many(engagements)
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    rows = []
+    for n in range(interactions):
+        row = {
+            "engagementId": random.choice(engagements)["_id"],
+            "interactionDate": start + datetime.timedelta(minutes=17 * n),
+            "agentName": random.choice(("John Ford", "Mary Major", "Ann Other", "Sam Smith", "Lee Jones")),
+            "custom": {"csvName": f"report_{n // 1000}.csv", "csvLine": n, "notes": "x" * 40},
+        }
+        sentiment = random.choice(SENTIMENTS)
+        if sentiment:
+            row["sentiment"] = sentiment
+        rows.append(row)
+        if len(rows) == 5000:
+            db.interaction.insert_many(rows)
+            rows = []
+    if rows:
+        db.interaction.insert_many(rows)
+    return clients, engagements
+
+
+def p50(function, repeat):
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interactions", type=int, default=50_000)
+    parser.add_argument("--requests", type=int, default=5)
+    args = parser.parse_args()
+    random.seed(1)
+
+    with EmbeddedMongo(free_port()) as server, tempfile.TemporaryDirectory() as state:
+        os.environ.update(
+            MONGO_URI=server.uri + "bench",
+            DJANGO_SQLITE_PATH=str(Path(state) / "django.sqlite3"),
+            DJANGO_ALLOWED_HOSTS="testserver",
+            DJANGO_DEBUG="false",
+            DJANGO_LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="topbox.settings",
+        )
+        import django
+
+        django.setup()
+        from django.contrib.auth import get_user_model
+        from django.core.management import call_command
+        from django.test import Client
+
+        from topbox import documents, mongo
+
+        call_command("migrate", verbosity=0)
+        documents.ensure_indexes()
+        db = mongo.database()
+        started = time.perf_counter()
+        clients, engagements = seed(db, args.interactions)
+        print(f"Seeded {args.interactions} interactions in {time.perf_counter() - started:.1f} s (insert_many).")
+
+        browser = Client()
+        browser.force_login(get_user_model().objects.create_superuser("bench", "bench@example.com", None))
+        engagement, client = engagements[0]["_id"], clients[0]["_id"]
+        client_engagements = [e["_id"] for e in engagements if e["clientId"] == client]
+        cases = [
+            ("no filter", "", {}),
+            ("engagement", f"engagement={engagement}", {"engagementId": engagement}),
+            ("client", f"client={client}", {"engagementId": {"$in": client_engagements}}),
+            ("sentiment", "sentiment=Negative", {"sentiment": "Negative"}),
+        ]
+        print(f"p50 of {args.requests} requests, page of 50, newest first; times in ms")
+        print(f"{'filter':<12}{'admin page':>12}{'raw page':>10}{'raw count':>11}{'ratio':>8}")
+        for label, query, match in cases:
+            url = f"/admin/interactions/interaction/?{query}"
+            assert browser.get(url).status_code == 200
+            admin = p50(lambda url=url: browser.get(url), args.requests)
+            page = p50(lambda match=match: list(db.interaction.find(match).sort(SORT).limit(50)), args.requests)
+            if match:
+                count = p50(lambda match=match: db.interaction.count_documents(match), args.requests)
+            else:
+                count = p50(db.interaction.estimated_document_count, args.requests)
+            print(f"{label:<12}{admin:>12.0f}{page:>10.0f}{count:>11.0f}{admin / (page + count):>8.2f}")
+        print("ratio: the admin page over the raw page query plus the raw count it shows.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""Clients in the admin. Their engagement and interaction columns and links are declared
+by those apps (``register_children``): clients know nothing above them."""
+
+from django.contrib import admin
+
+from clients.documents import Client
+from topbox.admin import DocumentAdmin
+
+
+class ClientAdmin(DocumentAdmin):
+    list_display = ("name", "nickName")
+    search_fields = ("name", "nickName")
+    sortable_by = ("name",)  # the indexed order
+
+
+# @admin.register needs a subclass of Django's ModelAdmin; mongo_admin's is of a copy of it.
+admin.site.register(Client, ClientAdmin)

@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from clients.documents import Client
+from engagements import services
+from engagements.documents import Engagement
+from topbox.admin import Children, DocumentAdmin, referenced
+from topbox.admin.filters import DistinctValuesFilter, ReferenceFilter
+
+admin.site.register_children(
+    Client, Children(Engagement, param="client", label="Engagements", count=services.count_by_client)
+)
+
+
+class ClientFilter(ReferenceFilter):
+    title = "client"
+    parameter_name = "client"
+    field_name = "clientId"
+    target = Client
+
+
+class SourceFilter(DistinctValuesFilter):
+    title = "source"
+    parameter_name = "source"
+    field_name = "name"
+
+
+class EngagementAdmin(DocumentAdmin):
+    list_display = ("name", "client")
+    list_filter = (ClientFilter, SourceFilter)
+    list_select_related = ("clientId",)
+    search_fields = ("name",)
+    sortable_by = ("name",)
+
+    @admin.display(description="client")
+    def client(self, engagement):
+        return self.link(referenced(engagement, "clientId"))
+
+
+# @admin.register needs a subclass of Django's ModelAdmin; mongo_admin's is of a copy of it.
+admin.site.register(Engagement, EngagementAdmin)

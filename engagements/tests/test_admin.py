@@ -1,0 +1,127 @@
+"""Engagements in the admin: columns, filters, search, the client reference, deletion."""
+
+import pytest
+from bson import ObjectId
+
+from engagements.documents import Engagement
+from topbox.tests.factories import make_client, make_engagement, make_interaction
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", None))
+    return client
+
+
+@pytest.fixture
+def data():
+    acme, zenith = make_client("Acme Footwear Inc.", "Acme"), make_client("Zenith Bank", "Zen")
+    phone = make_engagement(acme, "Phone")
+    for _ in range(3):
+        make_interaction(phone)
+    return {
+        "acme": acme,
+        "zenith": zenith,
+        "phone": phone,
+        "chat": make_engagement(acme, "Chat"),
+        "sms": make_engagement(zenith, "SMS"),
+    }
+
+
+def names(response):
+    return sorted(str(e) for e in response.context["cl"].result_list)
+
+
+def test_list_shows_name_client_link_and_interaction_count(admin_client, data):
+    page = admin_client.get("/admin/engagements/engagement/").content.decode()
+    acme, phone = data["acme"], data["phone"]
+    assert (
+        f'<td class="field-client"><a href="/admin/clients/client/{acme.pk}/change/">Acme Footwear Inc.</a></td>'
+        in page
+    )
+    assert f'<a href="/admin/interactions/interaction/?engagement={phone.pk}">3 interactions</a>' in page
+    assert "0 interactions" in page
+
+
+def test_filter_by_client(admin_client, data):
+    response = admin_client.get(f"/admin/engagements/engagement/?client={data['acme'].pk}")
+    assert names(response) == ["Chat", "Phone"]
+    filters = response.content.decode().split('id="changelist-filter"')[1]
+    assert "Zenith Bank" in filters  # the other client is offered
+
+
+def test_filter_by_source_name(admin_client, data):
+    make_engagement(data["zenith"], "Phone")
+    response = admin_client.get("/admin/engagements/engagement/?source=Phone")
+    assert [str(e.clientId) for e in response.context["cl"].result_list] == ["Acme Footwear Inc.", "Zenith Bank"]
+    assert '<a href="?source=SMS">SMS</a>' in response.content.decode()
+
+
+def test_search(admin_client, data):
+    assert names(admin_client.get("/admin/engagements/engagement/?q=sm")) == ["SMS"]
+
+
+def test_client_is_edited_with_an_objectid_input_showing_its_target(admin_client, data):
+    phone = data["phone"]
+    page = admin_client.get(f"/admin/engagements/engagement/{phone.pk}/change/").content.decode()
+    assert '<select name="clientId"' not in page
+    assert f'<input type="text" name="clientId" value="{data["acme"].pk}"' in page
+    assert f'Client: <a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc.</a>' in page
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("zzz", "Enter an ObjectId: 24 hexadecimal characters."),
+        ("5f18d12f42262eec0d43567d", "No client has the id 5f18d12f42262eec0d43567d."),
+        ("", "This field is required."),
+    ],
+)
+def test_a_bad_client_reference_is_a_form_error(admin_client, data, value, error):
+    phone = data["phone"]
+    response = admin_client.post(
+        f"/admin/engagements/engagement/{phone.pk}/change/", {"clientId": value, "name": "Phone"}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"clientId": [error]}
+    assert Engagement.objects.get(pk=phone.pk).clientId == data["acme"]
+
+
+def test_moving_an_engagement_to_another_client(admin_client, data):
+    phone, zenith = data["phone"], data["zenith"]
+    response = admin_client.post(
+        f"/admin/engagements/engagement/{phone.pk}/change/", {"clientId": f" {zenith.pk} ", "name": "Phone"}
+    )
+    assert response.status_code == 302
+    assert Engagement.objects.get(pk=phone.pk).clientId == zenith
+
+
+def test_adding_an_engagement(admin_client, data):
+    response = admin_client.post(
+        "/admin/engagements/engagement/add/", {"clientId": str(data["zenith"].pk), "name": "Email"}
+    )
+    assert response.status_code == 302
+    assert Engagement.objects(name="Email", clientId=data["zenith"].pk).count() == 1
+
+
+def test_deleting_an_engagement_with_interactions_is_refused_with_the_count(admin_client, data):
+    phone = data["phone"]
+    response = admin_client.post(f"/admin/engagements/engagement/{phone.pk}/delete/", {"post": "yes"})
+    assert (
+        f"Engagement {phone.pk} is still referenced by 3 interactions; delete or move them first."
+        in response.content.decode()
+    )
+    assert Engagement.objects(pk=phone.pk).count() == 1
+
+
+def test_bulk_delete_of_engagements_without_interactions(admin_client, data):
+    selected = {"action": "delete_selected", "_selected_action": [str(data["chat"].pk), str(data["sms"].pk)]}
+    confirmation = admin_client.post("/admin/engagements/engagement/", selected).content.decode()
+    assert "Engagements: 2" in confirmation
+    assert f'Engagement: <a href="/admin/engagements/engagement/{data["chat"].pk}/change/">Chat</a>' in confirmation
+    response = admin_client.post("/admin/engagements/engagement/", {**selected, "post": "yes"})
+    assert [str(m) for m in response.wsgi_request._messages] == ["Successfully deleted 2 engagements."]
+    assert sorted(str(e) for e in Engagement.objects) == ["Phone"]
+    assert Engagement.objects(pk=ObjectId()).count() == 0

@@ -1,0 +1,217 @@
+"""Interactions in the admin: columns, order, filters, search, actions, the detail page."""
+
+import datetime
+import json
+
+import pytest
+from django.contrib.admin.models import DELETION, LogEntry
+
+from interactions.documents import Interaction
+from topbox.tests.factories import make_client, make_engagement, make_interaction
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/interactions/interaction/"
+NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", None))
+    return client
+
+
+@pytest.fixture
+def data():
+    acme, zenith = make_client("Acme Footwear Inc.", "Acme"), make_client("Zenith Bank", "Zen")
+    phone, chat, sms = make_engagement(acme, "Phone"), make_engagement(acme, "Chat"), make_engagement(zenith, "SMS")
+    days = datetime.timedelta(days=1)
+    return {
+        "acme": acme,
+        "zenith": zenith,
+        "phone": phone,
+        "chat": chat,
+        "sms": sms,
+        "today": make_interaction(phone, NOW, "John Ford", "Negative"),
+        "week": make_interaction(chat, NOW - 5 * days, "Mary Major", "Positive"),
+        "old": make_interaction(sms, NOW - 400 * days, "Jon Fordham", "Neutral"),
+        "none": make_interaction(phone, NOW - 40 * days, "Ann Other", None),
+    }
+
+
+def listed(response, data):
+    names = {document.pk: name for name, document in data.items()}
+    return [names[document.pk] for document in response.context["cl"].result_list]
+
+
+def test_list_shows_date_agent_sentiment_and_links_newest_first(admin_client, data):
+    response = admin_client.get(URL)
+    assert listed(response, data) == ["today", "week", "none", "old"]
+    page = response.content.decode()
+    row = page.split(f'value="{data["today"].pk}"')[1].split("</tr>")[0]
+    assert '<td class="field-agentName">John Ford</td>' in row
+    assert '<td class="field-sentiment">Negative</td>' in row
+    assert f'<a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone</a>' in row
+    assert f'<a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc.</a>' in row
+    assert listed(admin_client.get(f"{URL}?o=1"), data) == ["old", "none", "week", "today"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sentiment=Negative", ["today"]),
+        ("sentiment=Positive", ["week"]),
+        ("sentiment=-", ["none"]),
+        ("client={acme}", ["today", "week", "none"]),
+        ("client={zenith}", ["old"]),
+        ("engagement={phone}", ["today", "none"]),
+        ("client={acme}&sentiment=Positive", ["week"]),
+        ("q=ford", ["today", "old"]),
+        ("q=FORD john", ["today"]),
+        ("q=nobody", []),
+    ],
+)
+def test_filters_and_search(admin_client, data, query, expected):
+    query = query.format(**{name: document.pk for name, document in data.items()})
+    assert listed(admin_client.get(f"{URL}?{query}"), data) == expected
+
+
+def test_date_presets_and_custom_range(admin_client, data):
+    page = admin_client.get(URL).content.decode()
+    today = NOW.date()
+    presets = {
+        "Today": (today, today),
+        "Past 7 days": (today - datetime.timedelta(days=6), today),
+        "This month": (today.replace(day=1), today),
+    }
+    for label, (start, end) in presets.items():
+        query = f"date_from={start}&amp;date_to={end}"
+        assert f'<a href="?{query}">{label}</a>' in page
+    assert listed(admin_client.get(f"{URL}?date_from={today}&date_to={today}"), data) == ["today"]
+    week = f"date_from={today - datetime.timedelta(days=6)}&date_to={today}"
+    assert listed(admin_client.get(f"{URL}?{week}"), data) == ["today", "week"]
+    assert listed(admin_client.get(f"{URL}?date_to={today - datetime.timedelta(days=30)}"), data) == ["none", "old"]
+    custom = f"date_from={today - datetime.timedelta(days=41)}&date_to={today - datetime.timedelta(days=39)}"
+    response = admin_client.get(f"{URL}?{custom}&sentiment=-")
+    assert listed(response, data) == ["none"]
+    assert '<input type="hidden" name="sentiment" value="-">' in response.content.decode()
+
+
+def test_engagement_choices_narrow_to_the_chosen_client(admin_client, data):
+    filters = admin_client.get(f"{URL}?client={data['zenith'].pk}").content.decode().split('id="changelist-filter"')[1]
+    engagements = filters.split('data-filter-title="engagement"')[1].split("</details>")[0]
+    assert "SMS" in engagements
+    assert "Phone" not in engagements
+
+
+def test_bad_filter_values_show_djangos_error_page(admin_client, data):
+    for query in ("date_from=yesterday", "client=nope", "sentiment=Furious"):
+        response = admin_client.get(f"{URL}?{query}", follow=True)
+        assert response.redirect_chain == [(f"{URL}?e=1", 302)]
+
+
+def test_bulk_delete_states_what_it_removes_then_removes_it(admin_client, data):
+    selected = {"action": "delete_selected", "_selected_action": [str(data["today"].pk), str(data["old"].pk)]}
+    page = admin_client.post(URL, selected).content.decode()
+    assert "Interactions: 2" in page
+    assert f'Interaction: <a href="{URL}{data["today"].pk}/change/">John Ford at' in page
+    assert "Jon Fordham" in page
+    assert "Mary Major" not in page
+    assert Interaction.objects.count() == 4
+
+    response = admin_client.post(URL, {**selected, "post": "yes"})
+    assert [str(m) for m in response.wsgi_request._messages] == ["Successfully deleted 2 interactions."]
+    assert sorted(i.agentName for i in Interaction.objects) == ["Ann Other", "Mary Major"]
+    assert set(LogEntry.objects.values_list("object_id", "action_flag")) == {
+        (str(data["today"].pk), DELETION),
+        (str(data["old"].pk), DELETION),
+    }
+
+
+def test_the_actions_menu_is_shown(admin_client, data):
+    assert (
+        '<option value="delete_selected">Delete selected interactions</option>'
+        in admin_client.get(URL).content.decode()
+    )
+
+
+def test_detail_shows_custom_as_indented_json(admin_client, data):
+    interaction = make_interaction(data["phone"], custom={"chat": {"lines": ["hi", "bye"]}, "ünï": 1})
+    page = admin_client.get(f"{URL}{interaction.pk}/change/").content.decode()
+    expected = json.dumps({"chat": {"lines": ["hi", "bye"]}, "ünï": 1}, ensure_ascii=False, indent=2)
+    assert expected.replace('"', "&quot;") in page
+
+
+def form(interaction, **changes):
+    return {
+        "engagementId": str(interaction.engagementId.pk),
+        "interactionDate_0": interaction.interactionDate.strftime("%Y-%m-%d"),
+        "interactionDate_1": interaction.interactionDate.strftime("%H:%M:%S"),
+        "agentName": interaction.agentName,
+        "sentiment": interaction.sentiment or "",
+        "custom": json.dumps(interaction.custom),
+        **changes,
+    }
+
+
+def test_editing_custom_saves_the_json_object(admin_client, data):
+    interaction = data["today"]
+    custom = {"transcript": [{"from": "agent", "text": "Hello"}], "score": 0.5}
+    response = admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, custom=json.dumps(custom)))
+    assert response.status_code == 302
+    assert Interaction.objects.get(pk=interaction.pk).custom == custom
+    assert "Changed Custom." in LogEntry.objects.get().get_change_message()
+
+
+@pytest.mark.parametrize(
+    ("custom", "error"),
+    [
+        ("{not json", "Enter a valid JSON."),
+        ("[1, 2]", "Enter a JSON object ({...})."),
+        ('{"$set": 1}', "$set: keys must not start with '$'"),
+        ('{"a": [{"b.c": 1}]}', "a[0].b.c: keys must not contain '.'"),
+        ('{"a": "\\u0000", "x\\u0000": 1}', "x\x00: keys must not contain NUL"),
+        ('{"a":' * 60 + "1" + "}" * 60, "Nest objects and lists at most 50 levels deep."),
+    ],
+)
+def test_editing_custom_validates_json_and_mongodb_keys(admin_client, data, custom, error):
+    interaction = data["today"]
+    response = admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, custom=custom))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"custom": [error]}
+    assert Interaction.objects.get(pk=interaction.pk).custom == {"csvName": "2020_16_05_report.csv"}
+
+
+def test_engagement_reference_is_an_objectid_input_validated_on_save(admin_client, data):
+    interaction = data["today"]
+    page = admin_client.get(f"{URL}{interaction.pk}/change/").content.decode()
+    assert '<select name="engagementId"' not in page
+    assert f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone</a>' in page
+    response = admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, engagementId=str(data["acme"].pk)))
+    assert response.context["adminform"].form.errors == {
+        "engagementId": [f"No engagement has the id {data['acme'].pk}."]
+    }
+    response = admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, engagementId=str(data["sms"].pk)))
+    assert response.status_code == 302
+    assert Interaction.objects.get(pk=interaction.pk).engagementId == data["sms"]
+
+
+def test_clearing_the_sentiment_leaves_it_absent(admin_client, data):
+    interaction = data["today"]
+    admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, sentiment=""))
+    stored = Interaction._get_collection().find_one({"_id": interaction.pk})
+    assert "sentiment" not in stored
+
+
+def test_adding_an_interaction(admin_client, data):
+    new = {
+        "engagementId": str(data["chat"].pk),
+        "interactionDate_0": "2021-03-04",
+        "interactionDate_1": "05:06:07",
+        "agentName": "New Agent",
+        "sentiment": "Mixed",
+        "custom": '{"source": "admin"}',
+    }
+    assert admin_client.post(f"{URL}add/", new).status_code == 302
+    added = Interaction.objects.get(agentName="New Agent")
+    assert (added.engagementId, added.custom) == (data["chat"], {"source": "admin"})

@@ -1,0 +1,52 @@
+"""The admin in a real browser: log in, filter and search interactions, follow a record to its client."""
+
+import pytest
+from playwright.sync_api import expect
+
+from topbox.tests.factories import make_client, make_engagement, make_interaction
+
+pytestmark = pytest.mark.browser
+
+
+def test_staff_finds_an_interaction_and_follows_it_to_its_client(page, screenshot, django_user_model):
+    django_user_model.objects.create_superuser("staff", "staff@example.com", "a-long-admin-password")
+    acme = make_client("Acme Footwear Inc.", "Acme")
+    phone = make_engagement(acme, "Phone")
+    make_interaction(phone, agentName="John Ford", sentiment="Negative")
+    make_interaction(phone, agentName="Mary Major", sentiment="Positive")
+    make_interaction(
+        make_engagement(make_client("Zenith Bank", "Zen"), "SMS"), agentName="John Smith", sentiment="Neutral"
+    )
+    rows = page.locator("#result_list tbody tr")
+    agents = page.locator("#result_list td.field-agentName")
+
+    page.goto("/admin/")
+    page.fill("#id_username", "staff")
+    page.fill("#id_password", "a-long-admin-password")
+    page.click("input[type=submit]")
+    page.click('a[href="/admin/interactions/interaction/"]')
+    expect(rows).to_have_count(3)
+    screenshot("changelist")
+
+    sentiment = page.locator('#changelist-filter details[data-filter-title="sentiment"]')
+    sentiment.get_by_role("link", name="Negative").click()
+    expect(agents).to_have_text(["John Ford"])
+    screenshot("filtered-by-sentiment")
+
+    sentiment.get_by_role("link", name="All").click()
+    expect(rows).to_have_count(3)
+    page.fill("#searchbar", "john")
+    page.press("#searchbar", "Enter")
+    expect(agents).to_have_text(["John Smith", "John Ford"])  # newest first
+    screenshot("searched-agent")
+
+    page.locator("#result_list tr", has_text="John Ford").locator("th a").click()
+    expect(page.locator("h1")).to_have_text("Change interaction")
+    expect(page.locator("#id_custom")).to_have_value('{\n  "csvName": "2020_16_05_report.csv"\n}')
+    screenshot("interaction")
+
+    expect(page.locator(".reference-target")).to_have_text("Engagement: Phone")
+    page.locator(".field-client").get_by_role("link", name="Acme Footwear Inc.").click()
+    expect(page.locator("h1")).to_have_text("Change client")
+    expect(page.locator("#id_name")).to_have_value("Acme Footwear Inc.")
+    screenshot("client")

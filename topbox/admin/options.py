@@ -1,0 +1,230 @@
+"""``DocumentAdmin``: the project-wide base of every document's admin.
+
+It derives from django-mongoengine's ``DocumentAdmin`` and fixes, by overriding, what
+breaks on Django 5.2. django-mongoengine builds its class from a re-executed copy of
+``django.contrib.admin.options`` in which ``get_content_type_for_model`` returns an unsaved
+ContentType and ``IncorrectLookupParameters`` is another class; its own views are copies
+of older Django. So the views and the admin log come from Django's ``ModelAdmin`` itself:
+the change history is kept per record, view-only staff can open records, and bad
+changelist parameters are caught rather than a 500.
+"""
+
+import re
+
+from bson import ObjectId
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin, ShowFacets, helpers, widgets
+from django.contrib.admin.utils import model_ngettext
+from django.http import Http404
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django_mongoengine import fields
+from django_mongoengine.mongo_admin import DocumentAdmin as MongoDocumentAdmin
+from mongoengine import DENY
+
+from topbox.admin.changelist import DocumentChangeList
+from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
+from topbox.admin.widgets import link
+from topbox.documents import HasDependents, reference_id
+
+# How many of the documents a bulk delete removes are listed on its confirmation page.
+LISTED_FOR_DELETION = 100
+MAX_SEARCH_WORDS = 10
+MAX_SEARCH_WORD = 100
+
+
+class DocumentAdmin(MongoDocumentAdmin):
+    form = DocumentForm
+    list_per_page = 50
+    # Facet counts are Django ORM aggregates.
+    show_facets = ShowFacets.NEVER
+    change_form_template = "admin/topbox/change_form.html"
+    formfield_overrides = {
+        fields.DateTimeField: {"form_class": forms.SplitDateTimeField, "widget": widgets.AdminSplitDateTime},
+    }
+
+    changelist_view = ModelAdmin.changelist_view
+    changeform_view = ModelAdmin.changeform_view
+    delete_view = ModelAdmin.delete_view
+    history_view = ModelAdmin.history_view
+    log_addition = ModelAdmin.log_addition
+    log_change = ModelAdmin.log_change
+    log_deletion = ModelAdmin.log_deletion
+    log_deletions = ModelAdmin.log_deletions
+
+    def get_changelist(self, request, **kwargs):
+        return DocumentChangeList
+
+    def get_object(self, request, object_id, from_field=None):
+        """The document, or None for an unknown or malformed id (a 404, not a 500)."""
+        if from_field is not None or not ObjectId.is_valid(object_id):
+            return None
+        return self.get_queryset(request).filter(pk=ObjectId(object_id)).first()
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the admin index with a message; an unknown record is a 404.
+        raise Http404(f"No {opts.verbose_name} has the id {object_id!r}.")
+
+    def to_field_allowed(self, request, to_field):
+        return False  # no raw-id popups: ?_to_field= is refused (400) rather than a 500
+
+    def formfield_for_dbfield(self, db_field, request=None, **kwargs):
+        if isinstance(db_field, fields.ReferenceField):
+            return ReferenceFormField(
+                db_field.document_type,
+                site_name=self.admin_site.name,
+                required=db_field.required,
+                label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text,
+            )
+        if isinstance(db_field, fields.DictField):
+            return JSONObjectField(required=db_field.required, label=capfirst(db_field.verbose_name))
+        if db_field.choices and db_field.blank:
+            kwargs.setdefault("empty_value", None)  # no choice: the field is left out, not ""
+        return super().formfield_for_dbfield(db_field, request=request, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        """Read-only, references show as links and dicts as indented JSON."""
+        names = super().get_fields(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return names
+        return [self._read_only_display(name) for name in names]
+
+    def _read_only_display(self, name):
+        field = self.model._fields.get(name)
+        if isinstance(field, fields.ReferenceField):
+
+            def show(obj):
+                target = referenced(obj, name)
+                return link(target, self.admin_site.name) if target is not None else obj._data.get(name)
+
+        elif isinstance(field, fields.DictField):
+
+            def show(obj):
+                return format_html("<pre>{}</pre>", JSONObjectField().prepare_value(getattr(obj, name)))
+
+        else:
+            return name
+        show.__name__ = name
+        show.short_description = capfirst(field.verbose_name)
+        return show
+
+    def link(self, document):
+        return link(document, self.admin_site.name) if document is not None else None
+
+    # Children: what other apps declared with AdminSite.register_children.
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), *map(children_column, self.admin_site.children_of(self.model))]
+
+    def annotate_page(self, request, documents):
+        """Count every declared kind of children of the page's documents, one query each."""
+        ids = [document.pk for document in documents]
+        for children in self.admin_site.children_of(self.model):
+            if children.count is not None:
+                counts = children.count(ids)
+                for document in documents:
+                    document.__dict__.setdefault("_children_counts", {})[children] = counts.get(document.pk, 0)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["children"] = [
+                (children.label, children.url(obj), children.count([obj.pk]).get(obj.pk, 0) if children.count else None)
+                for children in self.admin_site.children_of(self.model)
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Deleting: nothing cascades, and a document still referenced is refused.
+
+    def get_deleted_objects(self, objs, request):
+        """Only the documents themselves; those still referenced are "protected", with the counts."""
+        documents = list(objs)
+        dependents = dependent_counts(self.model, [document.pk for document in documents])
+        protected = [
+            str(HasDependents(document, dependents[document.pk])) for document in documents if document.pk in dependents
+        ]
+        listed = [
+            format_html("{}: {}", capfirst(self.opts.verbose_name), self.link(document))
+            for document in documents[:LISTED_FOR_DELETION]
+        ]
+        if len(documents) > LISTED_FOR_DELETION:
+            listed.append(f"… and {len(documents) - LISTED_FOR_DELETION} more")
+        return listed, {self.opts.verbose_name_plural: len(documents)}, set(), protected
+
+    def get_search_results(self, request, queryset, search_term):
+        """Every word, case-insensitively, in any of ``search_fields``; bounded terms.
+
+        Each word is an ``$or`` of regular expressions, one per field, even for one field:
+        SecantusDB finds nothing for a bare regular expression on an indexed field, and
+        MongoDB reads both forms alike. MongoDB caps the length of regular expressions, so
+        a term too long finds nothing and says why, rather than failing in the database.
+        """
+        words = search_term.split()
+        if not words:
+            return queryset, False
+        if len(words) > MAX_SEARCH_WORDS or any(len(word) > MAX_SEARCH_WORD for word in words):
+            self.message_user(
+                request,
+                f"Search with at most {MAX_SEARCH_WORDS} words of at most {MAX_SEARCH_WORD} characters.",
+                messages.ERROR,
+            )
+            return queryset.none(), False
+        names = [self.model._fields[name].db_field for name in self.get_search_fields(request)]
+        query = [{"$or": [{name: re.compile(re.escape(word), re.IGNORECASE)} for name in names]} for word in words]
+        return queryset.filter(__raw__={"$and": query}), False
+
+    def response_action(self, request, queryset):
+        if not all(ObjectId.is_valid(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(request, "The selection holds an invalid id; nothing was done.", messages.ERROR)
+            return None
+        return super().response_action(request, queryset)
+
+
+def referenced(document, name):
+    """The document that ``document.<name>`` points at, without a query if the changelist loaded it.
+
+    None if the reference is empty or its target is missing (MongoEngine would raise).
+    """
+    value = document._data.get(name)
+    target = type(document)._fields[name].document_type
+    if value is None or isinstance(value, target):
+        return value
+    return target.objects(pk=reference_id(document, name)).first()
+
+
+def children_column(children):
+    def column(document):
+        counts = document.__dict__.get("_children_counts", {})
+        if children.count is None:
+            text = f"{children.label} →"
+        else:
+            count = counts.get(children, 0)
+            text = f"{count} {model_ngettext(children.model._meta, count).lower()}"
+        return format_html('<a href="{}">{}</a>', children.url(document), text)
+
+    column.short_description = children.label
+    column.__name__ = f"children_{children.model._meta.model_name}"
+    return column
+
+
+def dependent_counts(model, ids):
+    """``{id: {collection: count}}`` of the documents still referencing each of ``ids`` (DENY rules).
+
+    One aggregation per rule for the whole batch, where ``Document.dependents()`` counts
+    one document at a time.
+    """
+    result = {}
+    for (document_cls, field_name), rule in (model._meta.get("delete_rules") or {}).items():
+        if rule != DENY or not ids:
+            continue
+        db_field = document_cls._fields[field_name].db_field
+        collection = document_cls._meta["collection"]
+        pipeline = [
+            {"$match": {db_field: {"$in": ids}}},
+            {"$group": {"_id": f"${db_field}", "count": {"$sum": 1}}},
+        ]
+        for row in document_cls._get_collection().aggregate(pipeline):
+            counts = result.setdefault(row["_id"], {})
+            counts[collection] = counts.get(collection, 0) + row["count"]
+    return result

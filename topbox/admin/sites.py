@@ -1,0 +1,80 @@
+"""The project's admin site: Django's, registering MongoEngine documents too."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.admin import sites
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.text import camel_case_to_spaces
+from django_mongoengine.forms.document_options import DocumentMetaWrapper
+from mongoengine.base import TopLevelDocumentMetaclass
+
+from topbox.admin import actions
+
+
+class DocumentOptions(DocumentMetaWrapper):
+    """django-mongoengine's Django-like ``_meta`` for a document, with what Django 5.2's admin reads."""
+
+    is_composite_pk = False  # read by AdminSite.register since Django 5.2
+
+    def get_verbose_name(self):
+        # Lower case, as Django's ("Select interaction to change"); django-mongoengine capitalises.
+        return self._meta.get("verbose_name") or camel_case_to_spaces(self.object_name)
+
+    def _init_field_cache(self):
+        # django-mongoengine keys reference fields by the referenced model's name, so
+        # get_field("clientId") fails (admin checks, lookups, list_display); key by field name.
+        self._field_cache = {name: (field, None, True, False) for name, field in self.document._fields.items()}
+        return self._field_cache
+
+
+@dataclass(frozen=True)
+class Children:
+    """The documents of ``model`` that point at a parent, as shown on the parent's admin.
+
+    ``param`` is the filter of ``model``'s changelist that selects one parent's children;
+    ``count`` (optional) maps a list of parent ids to ``{parent id: number of children}``.
+    """
+
+    model: type
+    param: str
+    label: str
+    count: object = None
+
+    def url(self, parent):
+        opts = self.model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        return f"{changelist}?{urlencode({self.param: str(parent.pk)})}"
+
+
+class AdminSite(sites.AdminSite):
+    """Registers documents with :class:`DocumentOptions`, and lets child apps add links to parents.
+
+    A child app (engagements) knows its parent (clients), not the other way round: it
+    declares itself with :meth:`register_children`, and the parent's admin shows a column
+    and a link for it without importing the child.
+    """
+
+    def __init__(self, name="admin"):
+        super().__init__(name)
+        # Django's delete_selected reads the queryset's verbose name, which documents lack.
+        self._actions = {"delete_selected": actions.delete_selected}
+        self._global_actions = self._actions.copy()
+        self._children = defaultdict(list)
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
+        for model in models:
+            if isinstance(model, TopLevelDocumentMetaclass):
+                from topbox.admin.options import DocumentAdmin
+
+                model._meta = DocumentOptions(model)
+                admin_class = admin_class or DocumentAdmin
+        super().register(models, admin_class, **options)
+
+    def register_children(self, parent, children):
+        self._children[parent].append(children)
+
+    def children_of(self, parent):
+        return self._children[parent]
