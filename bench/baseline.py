@@ -31,15 +31,22 @@ def page(params):
     if "engagement" in params:
         query["engagementId"] = ObjectId(params["engagement"])
     if "from" in params or "to" in params:
-        query["interactionDate"] = {"$gte": ms(params["from"]), "$lt": ms(params["to"])}
-    if "after" in params:  # the API's keyset condition, verbatim
-        after, after_id = ms(params["after"]), ObjectId(params["after_id"])
-        keyset = {
-            "interactionDate": {"$lte": after},
-            "$or": [{"interactionDate": {"$lt": after}}, {"_id": {"$lt": after_id}}],
+        # As the API writes "on or after" (topbox.dates.at_or_after).
+        query["interactionDate"] = {
+            "$gt": ms(params["from"]) - datetime.timedelta(milliseconds=1),
+            "$lt": ms(params["to"]),
         }
-        query = {"$and": [query, keyset]} if query else keyset
-    rows = list(database.interaction.find(query).sort(SORT).limit(PAGE_SIZE + 1))[:PAGE_SIZE]
+    segments = [{}]
+    if "after" in params:  # the API's keyset queries, verbatim: the ties, then what lies beyond
+        after, after_id = ms(params["after"]), ObjectId(params["after_id"])
+        segments = [{"interactionDate": after, "_id": {"$lt": after_id}}, {"interactionDate": {"$lt": after}}]
+    rows = []
+    for segment in segments:
+        where = {"$and": [query, segment]} if query and segment else query or segment
+        rows += database.interaction.find(where).sort(SORT).limit(PAGE_SIZE + 1 - len(rows))
+        if len(rows) > PAGE_SIZE:
+            break
+    rows = rows[:PAGE_SIZE]
     if "expand" in params:
         engagement_ids = list({row["engagementId"] for row in rows})
         engagements = {row["_id"]: row for row in database.engagement.find({"_id": {"$in": engagement_ids}})}
