@@ -14,6 +14,7 @@ from bson import ObjectId
 
 from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
+from topbox.dates import at_or_after
 
 INTERVALS = ("day", "week", "month")
 TOP_AGENTS = 10
@@ -69,7 +70,7 @@ def stats_pipeline(engagement_ids=None, *, start=None, end=None, interval="day",
         match["engagementId"] = engagement_ids[0] if len(engagement_ids) == 1 else {"$in": list(engagement_ids)}
     if start or end:
         match["interactionDate"] = {
-            **({"$gt": _just_before(start)} if start else {}),
+            **(at_or_after(start) if start else {}),  # $gte, written so SecantusDB reads it right
             **({"$lt": end} if end else {}),
         }
     bucket = {"unit": interval, "timezone": "UTC"}
@@ -161,16 +162,6 @@ def _utc(value, name):
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.UTC)
     return value.astimezone(datetime.UTC)
-
-
-def _just_before(start):
-    """The stored instant just before ``start``: ``$gt`` of it is ``$gte: start``.
-
-    Dates are stored to the millisecond (the driver drops the rest), so the two are the same
-    range on every server. SecantusDB 0.7.0b3 reads a ``$gte`` bound on the descending
-    ``(engagementId, interactionDate)`` index as ``$gt`` and loses the rows at ``start``.
-    """
-    return start.replace(microsecond=start.microsecond // 1000 * 1000) - datetime.timedelta(milliseconds=1)
 
 
 def _id(value):

@@ -304,7 +304,7 @@ def test_the_match_uses_an_index(world, scope, request):
 
 
 def test_a_gte_bound_on_the_engagement_date_index_includes_the_bound(request):
-    """Why ``stats_pipeline`` matches ``$gt`` the millisecond before ``start`` rather than ``$gte``."""
+    """Why ``stats_pipeline`` matches with ``topbox.dates.at_or_after`` rather than ``$gte``."""
     engagement = make_engagement()
     collection = Interaction._get_collection()
     collection.insert_many([{"engagementId": engagement.pk, "interactionDate": at(2024, 3, d)} for d in (3, 4, 5)])
