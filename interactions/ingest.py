@@ -69,10 +69,7 @@ class Options:
     batch_size: int = BATCH_SIZE
 
     def __post_init__(self):
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"Unknown time zone {self.timezone!r} (use an IANA name such as Europe/Paris).") from None
+        _zone(self.timezone)  # raises for an unknown zone
         if self.batch_size < 1:
             raise ValueError("The batch size must be at least 1.")
 
@@ -231,7 +228,7 @@ class _RowReader:
         self.csv_name = csv_name
         self.engagement_id = engagement_id
         self.columns = options.columns
-        self.zone = ZoneInfo(options.timezone)
+        self.zone = _zone(options.timezone)
         self.date_format = options.date_format
         self.header = None
 
@@ -361,6 +358,16 @@ class _RowReader:
                 f"unknown sentiment {raw!r} in column {self.columns.sentiment!r} "
                 f"(expected {', '.join(SENTIMENTS)} or empty)"
             ) from None
+
+
+def _zone(name):
+    """UTC needs no time-zone database; other zones come from the system's (or tzdata's)."""
+    if name == "UTC":
+        return datetime.UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"Unknown time zone {name!r} (use an IANA name such as Europe/Paris).") from None
 
 
 def _is_utf8(value):
