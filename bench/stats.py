@@ -1,12 +1,13 @@
-"""Interaction statistics over 100k interactions: p50 of ``interaction_stats`` next to the raw aggregation.
+"""Interaction statistics over 100k interactions: p50 of the endpoint next to the raw aggregation.
 
-    .venv/bin/python bench/stats.py [--interactions 100000] [--runs 7]
+    .venv/bin/python bench/stats.py [--interactions 100000] [--runs 5]
 
 Starts its own embedded server (a free port, a temporary storage directory), adds
-synthetic data (``topbox.synthetic``), then times each scenario in each column, after one
-warm-up: ``interaction_stats()`` (what the API calls) and the same pipeline run through
-pymongo (``stats_pipeline`` + ``aggregate``, no shaping). A further column, such as the
-HTTP endpoint, is one more entry in ``columns()``: a function of a :class:`Scenario`.
+synthetic data (``topbox.synthetic``), serves the app with gunicorn, then times each
+scenario in each column, after one warm-up: the HTTP endpoint (``GET /stats``,
+``/clients/<id>/stats``, ``/engagements/<id>/stats``), ``interaction_stats()`` (what the
+endpoint calls) and the same pipeline run through pymongo (``stats_pipeline`` +
+``aggregate``, no shaping). The last column is the endpoint over the raw pipeline.
 """
 
 import argparse
@@ -18,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,14 +52,29 @@ def scenarios(database):
     ]
 
 
-def columns(raw_collection):
+def columns(raw_collection, port, headers):
+    from bench.api import fetch
     from interactions.stats import interaction_stats, stats_pipeline
 
     def raw(scenario):
         options = {key: value for key, value in scenario.arguments.items() if key not in ("client", "engagement")}
         return list(raw_collection.aggregate(stats_pipeline(scenario.engagement_ids, **options)))
 
+    def endpoint(scenario):
+        arguments = dict(scenario.arguments)
+        path = "/stats"
+        if "client" in arguments:
+            path = f"/clients/{arguments.pop('client')}/stats"
+        elif "engagement" in arguments:
+            path = f"/engagements/{arguments.pop('engagement')}/stats"
+        names = {"start": "from", "end": "to", "interval": "interval"}
+        query = {
+            names[key]: value.isoformat() if hasattr(value, "isoformat") else value for key, value in arguments.items()
+        }
+        return fetch(port, f"{path}?{urlencode(query)}", headers)
+
     return {
+        "GET endpoint": endpoint,
         "interaction_stats()": lambda scenario: interaction_stats(**scenario.arguments),
         "raw pipeline": raw,
     }
@@ -83,7 +100,7 @@ def main(interactions, runs):
         free_port(), storage=Path(directory) / "mongo"
     ) as server:  # fmt: skip
         uri = server.uri + DATABASE
-        os.environ["MONGO_URI"] = uri
+        os.environ.update(MONGO_URI=uri, TOPBOX_DATA_DIR=directory)
         django.setup()
         from topbox import documents, mongo, synthetic
 
@@ -94,19 +111,46 @@ def main(interactions, runs):
         seconds = time.perf_counter() - started
         print(f"{interactions:,} synthetic interactions (5 clients, 20 engagements) added in {seconds:.0f} s")
 
-        raw_database = MongoClient(uri, tz_aware=True)[DATABASE]
-        measured = columns(raw_database["interaction"])
-        width = max(len(name) for name in measured) + 2
-        print(f"p50 of {runs} runs, in ms")
-        print(f"{'scenario':<40}" + "".join(f"{name:>{width}}" for name in measured))
-        for scenario in scenarios(raw_database):
-            figures = [p50(function, scenario, runs) * 1000 for function in measured.values()]
-            print(f"{scenario.name:<40}" + "".join(f"{figure:>{width},.0f}" for figure in figures))
+        port, headers, web = serve_app(uri, directory)
+        try:
+            raw_database = MongoClient(uri, tz_aware=True)[DATABASE]
+            measured = columns(raw_database["interaction"], port, headers)
+            width = max(len(name) for name in measured) + 2
+            print(f"p50 of {runs} runs, in ms")
+            print(f"{'scenario':<40}" + "".join(f"{name:>{width}}" for name in measured) + "  endpoint/raw")
+            for scenario in scenarios(raw_database):
+                figures = [p50(function, scenario, runs) * 1000 for function in measured.values()]
+                print(
+                    f"{scenario.name:<40}"
+                    + "".join(f"{figure:>{width},.0f}" for figure in figures)
+                    + f"  {figures[0] / figures[-1]:>11.2f}x",
+                    flush=True,
+                )
+        finally:
+            web.terminate()
+            web.wait()
+
+
+def serve_app(uri, directory):
+    """Serve topbox.wsgi with gunicorn on ``uri``'s database; return (port, auth headers, process)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from bench.api import serve
+    from topbox.embedded import free_port
+
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("bench", is_staff=True)
+    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}", "Accept": "application/json"}
+    env = {**os.environ, "DJANGO_DEBUG": "false", "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
+    port = free_port()
+    return port, headers, serve("topbox.wsgi", port, env)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interactions", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=5)
     arguments = parser.parse_args()
     main(arguments.interactions, arguments.runs)

@@ -134,6 +134,8 @@ TOKEN_CACHE_SECONDS = env.get_int("TOKEN_CACHE_SECONDS", 30)
 
 # Request bodies larger than this get 413 (views may set their own `max_body_bytes`).
 API_MAX_BODY_BYTES = env.get_int("API_MAX_BODY_BYTES", 1024 * 1024)
+# CSV uploads (POST /engagements/<id>/imports); bigger files go through `manage.py ingest`.
+API_MAX_UPLOAD_BYTES = env.get_int("API_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Topbox API",

@@ -8,7 +8,7 @@ from rest_framework import routers
 
 from clients.views import ClientViewSet
 from engagements.views import EngagementViewSet
-from interactions.views import InteractionViewSet
+from interactions.views import InteractionImportView, InteractionStatsView, InteractionViewSet
 from topbox.api.root import APIRootView
 from topbox.health import healthz
 
@@ -42,6 +42,14 @@ urlpatterns = [
         r"^engagements/(?P<engagement_pk>[^/]+)/interactions/?$",
         InteractionViewSet.as_view(related_list),
         name="engagement-interactions",
+    ),
+    re_path(r"^stats/?$", InteractionStatsView.as_view(), name="stats"),
+    re_path(r"^clients/(?P<client_pk>[^/]+)/stats/?$", InteractionStatsView.as_view(), name="client-stats"),
+    re_path(r"^engagements/(?P<engagement_pk>[^/]+)/stats/?$", InteractionStatsView.as_view(), name="engagement-stats"),
+    re_path(
+        r"^engagements/(?P<engagement_pk>[^/]+)/imports/?$",
+        InteractionImportView.as_view(),
+        name="engagement-imports",
     ),
     path("", include(router.urls)),
 ]

@@ -89,18 +89,26 @@ class ObjectIdParam(Param):
 
 
 class ChoicesParam(Param):
-    """One value, or a comma-separated list, of ``choices`` (case-insensitive)."""
+    """One value, or (``multiple``) a comma-separated list, of ``choices`` (case-insensitive)."""
 
-    def __init__(self, choices, field=None, description=None):
-        super().__init__(field, description or f"One or a comma-separated list of: {', '.join(choices)}.")
+    def __init__(self, choices, field=None, description=None, multiple=True):
+        listed = ", ".join(choices)
+        super().__init__(
+            field, description or (f"One or a comma-separated list of: {listed}." if multiple else f"One of: {listed}.")
+        )
         self.choices = {choice.lower(): choice for choice in choices}
+        self.multiple = multiple
 
     def parse(self, raw):
         values = [part.strip() for part in raw.split(",") if part.strip()]
         unknown = [value for value in values if value.lower() not in self.choices]
-        if not values or unknown:
-            raise self.invalid(f"Give one or more of {', '.join(self.choices.values())}, separated by commas.")
-        return [self.choices[value.lower()] for value in values]
+        if not values or unknown or (len(values) > 1 and not self.multiple):
+            listed = ", ".join(self.choices.values())
+            raise self.invalid(
+                f"Give one or more of {listed}, separated by commas." if self.multiple else f"Give one of {listed}."
+            )
+        values = [self.choices[value.lower()] for value in values]
+        return values if self.multiple else values[0]
 
     def fragment(self, value, view):
         return {self.field: value[0] if len(value) == 1 else {"$in": value}}
@@ -170,6 +178,15 @@ class QueryFilter:
         return name in cls.params or (cls.custom_paths and name.startswith("custom."))
 
     @classmethod
+    def values(cls, query_params):
+        """The parsed values of the declared parameters present in ``query_params``."""
+        return {
+            name: param.parse(plain_value(name, query_params[name]))
+            for name, param in cls.params.items()
+            if name in query_params
+        }
+
+    @classmethod
     def build(cls, query_params, view):
         """The MongoDB filter for the known parameters in ``query_params`` (others are the caller's)."""
         fragments = []
@@ -179,6 +196,18 @@ class QueryFilter:
             elif cls.custom_paths and name.startswith("custom."):
                 fragments.append(CustomPathParam().filter_path(name, query_params[name], view))
         return merge(fragments)
+
+
+def check_query_params(query_params, filter_class=None, *names):
+    """A 400 for any parameter given twice, or that neither ``filter_class`` nor ``names`` accepts."""
+    accepted = set(names) | set(filter_class.params if filter_class else ())
+    custom_paths = bool(filter_class and filter_class.custom_paths)
+    for name in query_params:
+        if len(query_params.getlist(name)) > 1:
+            raise ValidationError({name: ["Give this parameter once."]})
+        if name not in accepted and not (filter_class and filter_class.accepts(name)):
+            listed = sorted(accepted) + (["custom.<path>"] if custom_paths else [])
+            raise ValidationError({name: [f"Unknown query parameter. Accepted: {', '.join(listed)}."]})
 
 
 def merge(fragments):

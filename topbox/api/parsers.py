@@ -1,5 +1,6 @@
 """Request bodies in JSON, with the seed's Extended JSON values (``$oid``, ``$date``)."""
 
+import io
 import json
 
 from bson.errors import BSONError
@@ -28,3 +29,12 @@ class ExtendedJSONParser(BaseParser):
             raise ParseError(f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
         except (TypeError, ValueError, BSONError) as exc:
             raise ParseError(f"Invalid Extended JSON: {exc}") from None
+
+
+class CSVParser(BaseParser):
+    """A CSV file as the whole request body: handed on as a seekable binary stream."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return io.BytesIO(stream.read() if stream is not None else b"")

@@ -8,3 +8,12 @@ class IsStaffOrReadOnly(BasePermission):
 
     def has_permission(self, request, view):
         return request.method in SAFE_METHODS or bool(request.user and request.user.is_staff)
+
+
+class IsStaff(BasePermission):
+    """Only Topbox staff, whatever the method."""
+
+    message = "Only Topbox staff can do this."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_staff)

@@ -13,7 +13,7 @@ class APIRootView(routers.APIRootView):
     """
 
     permission_classes = [AllowAny]  # only links: the data behind them needs a login
-    extra_links = {"admin": "admin:index", "schema": "schema", "docs": "docs", "health": "healthz"}
+    extra_links = {"stats": "stats", "admin": "admin:index", "schema": "schema", "docs": "docs", "health": "healthz"}
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)

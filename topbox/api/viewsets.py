@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 
 from topbox.api.fields import to_object_id
-from topbox.api.filters import QueryFilter, merge
+from topbox.api.filters import QueryFilter, check_query_params, merge
 from topbox.api.pagination import KeysetPagination
 
 
@@ -158,13 +158,7 @@ class DocumentViewSet(viewsets.GenericViewSet):
     # Query parameters.
 
     def check_query_params(self, filter_class, *names):
-        accepted = set(names) | set(filter_class.params if filter_class else ())
-        for name in self.request.query_params:
-            if len(self.request.query_params.getlist(name)) > 1:
-                raise ValidationError({name: ["Give this parameter once."]})
-            if name not in accepted and not (filter_class and filter_class.accepts(name)):
-                listed = sorted(accepted) + (["custom.<path>"] if filter_class and filter_class.custom_paths else [])
-                raise ValidationError({name: [f"Unknown query parameter. Accepted: {', '.join(listed)}."]})
+        check_query_params(self.request.query_params, filter_class, *names)
 
     def get_ordering(self):
         raw = self.request.query_params.get("ordering", self.default_ordering)

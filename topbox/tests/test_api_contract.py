@@ -54,8 +54,9 @@ def test_the_api_root_links_every_collection_and_the_admin(anonymous_api):
     response = anonymous_api.get("/")
     assert response.status_code == 200
     links = response.json()
-    assert {"clients", "engagements", "interactions", "schema", "docs", "health"} <= set(links)
+    assert {"clients", "engagements", "interactions", "schema", "docs", "health", "admin"} <= set(links)
     assert links["interactions"] == "http://testserver/interactions"
+    assert links["admin"] == "http://testserver/admin/"
 
 
 @pytest.mark.parametrize(

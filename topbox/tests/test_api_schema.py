@@ -27,6 +27,10 @@ def test_every_route_is_described(schema):
         "/clients/{client_pk}/engagements",
         "/clients/{client_pk}/interactions",
         "/engagements/{engagement_pk}/interactions",
+        "/stats",
+        "/clients/{client_pk}/stats",
+        "/engagements/{engagement_pk}/stats",
+        "/engagements/{engagement_pk}/imports",
     ]:
         assert path in paths, sorted(paths)
     detail = schema["paths"]["/interactions/{id}"]
@@ -59,3 +63,13 @@ def test_docs_are_served_from_local_assets(anonymous_api):
     assert "swagger-ui" in html
     external = [url for url in re.findall(r'(?:src|href)="([^"]+)"', html) if url.startswith(("http:", "https:", "//"))]
     assert external == []
+
+
+def test_stats_and_imports_are_described(schema):
+    stats = schema["paths"]["/clients/{client_pk}/stats"]["get"]
+    assert {"from", "to", "interval"} <= parameter_names(stats)
+    response = stats["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"total", "sentiments", "topAgents", "series"} <= set(response["properties"])
+    imports = schema["paths"]["/engagements/{engagement_pk}/imports"]["post"]
+    assert {"text/csv", "multipart/form-data"} <= set(imports["requestBody"]["content"])
+    assert {"name", "strict", "dry_run", "tz", "date_column"} <= parameter_names(imports)
