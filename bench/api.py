@@ -117,7 +117,7 @@ def targets(size):
     detail = collection.find_one({}, sort=newest_first, skip=size // 2)["_id"]
     boundary = collection.find_one({}, sort=newest_first, skip=size - 51)
     cursor = encode_cursor(
-        InteractionViewSet.orderings["-interactionDate"], boundary["interactionDate"], boundary["_id"]
+        "/interactions", InteractionViewSet.orderings["-interactionDate"], boundary["interactionDate"], boundary["_id"]
     )
     busiest = max(Engagement.objects.scalar("id"), key=lambda pk: collection.count_documents({"engagementId": pk}))
     return {

@@ -1,7 +1,7 @@
 from clients.access import visible_clients
 from clients.filters import ClientFilter
 from clients.serializers import ClientSerializer
-from topbox.api.pagination import Ordering
+from topbox.api.pagination import both_ways
 from topbox.api.viewsets import DocumentViewSet
 
 
@@ -10,10 +10,7 @@ class ClientViewSet(DocumentViewSet):
 
     serializer_class = ClientSerializer
     filter_class = ClientFilter
-    orderings = {
-        "name": Ordering("name", "name", 1),
-        "-name": Ordering("-name", "name", -1),
-    }
+    orderings = both_ways("name")
     default_ordering = "name"
 
     def scope(self):

@@ -3,7 +3,7 @@ from clients.documents import Client
 from engagements.filters import EngagementFilter
 from engagements.serializers import EngagementSerializer
 from engagements.services import visible_engagements
-from topbox.api.pagination import Ordering
+from topbox.api.pagination import both_ways
 from topbox.api.viewsets import DocumentViewSet, visible_parent
 
 
@@ -12,10 +12,7 @@ class EngagementViewSet(DocumentViewSet):
 
     serializer_class = EngagementSerializer
     filter_class = EngagementFilter
-    orderings = {
-        "name": Ordering("name", "name", 1),
-        "-name": Ordering("-name", "name", -1),
-    }
+    orderings = both_ways("name")
     default_ordering = "name"
 
     def scope(self):

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pymongo.errors import BulkWriteError
 
 from interactions.documents import SENTIMENTS, Interaction
-from topbox.fields import unsafe_keys
+from topbox.fields import storage_problems
 
 NAME_KEY = "csvName"
 LINE_KEY = "csvLine"
@@ -279,7 +279,7 @@ class _RowReader:
             elif name in (NAME_KEY, LINE_KEY):
                 problems.append(f"column {name!r} is reserved: ingest stores the file name and line number there")
             else:
-                problems.extend(f"column {path!r}: {reason}" for path, reason in unsafe_keys({name: None}))
+                problems.extend(f"column {path!r}: {reason}" for path, reason in storage_problems({name: None}))
             seen.add(name)
         columns = self.columns
         if columns.date not in seen:
@@ -331,7 +331,10 @@ class _RowReader:
             raise RowRejected(f"unparsable date {raw!r} in column {name!r} (expected {expected})") from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=self.zone)
-        return value.astimezone(datetime.UTC)
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+05:00 is before the first representable instant
+            raise RowRejected(f"date {raw!r} in column {name!r} is out of range") from None
 
     def agent(self, record):
         columns = self.columns

@@ -18,6 +18,7 @@ from topbox.dates import at_or_after
 
 INTERVALS = ("day", "week", "month")
 TOP_AGENTS = 10
+MAX_SERIES = 10_000  # intervals in one series: 27 years of days
 ABSENT = "absent"  # the key counting interactions without a sentiment
 SENTIMENT_KEYS = (*SENTIMENTS, ABSENT)
 
@@ -130,11 +131,25 @@ def shape(raw, interval):
     series = []
     if buckets:
         when, last = min(buckets), max(buckets)
+        if intervals_between(when, last, interval) > MAX_SERIES:
+            raise StatsError(
+                f"The series would span more than {MAX_SERIES} {interval}s: give a shorter range (from, to) "
+                "or a longer interval."
+            )
         while when <= last:
             counts = _counts(buckets.get(when, ()))
             series.append({"start": when, "total": sum(counts.values()), "sentiments": counts})
+            if when == last:
+                break
             when = next_interval(when, interval)
     return {"total": sum(sentiments.values()), "sentiments": sentiments, "topAgents": agents, "series": series}
+
+
+def intervals_between(first, last, interval):
+    """How many intervals a series from ``first`` to ``last`` (both interval starts) holds."""
+    if interval == "month":
+        return (last.year - first.year) * 12 + last.month - first.month + 1
+    return (last - first).days // (7 if interval == "week" else 1) + 1
 
 
 def next_interval(when, interval):

@@ -19,7 +19,7 @@ from interactions.serializers import InteractionSerializer
 from interactions.stats import INTERVALS, StatsError, interaction_stats
 from topbox.api.fields import DATE_SCHEMA
 from topbox.api.filters import ChoicesParam, DateParam, Param, QueryFilter, check_query_params
-from topbox.api.pagination import Ordering
+from topbox.api.pagination import both_ways
 from topbox.api.parsers import CSVParser
 from topbox.api.permissions import IsStaff
 from topbox.api.viewsets import DocumentViewSet, visible_parent
@@ -30,12 +30,8 @@ class InteractionViewSet(DocumentViewSet):
 
     serializer_class = InteractionSerializer
     filter_class = InteractionFilter
-    orderings = {
-        "-interactionDate": Ordering("-interactionDate", "interactionDate", -1),
-        "interactionDate": Ordering("interactionDate", "interactionDate", 1),
-        "agentName": Ordering("agentName", "agentName", 1, nullable=True),
-        "-agentName": Ordering("-agentName", "agentName", -1, nullable=True),
-    }
+    # Nullable: documents written around the API (a raw import) may lack a date.
+    orderings = {**both_ways("interactionDate", nullable=True), **both_ways("agentName", nullable=True)}
     default_ordering = "-interactionDate"
 
     def scope(self):

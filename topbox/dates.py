@@ -23,7 +23,10 @@ def to_utc(value):
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
-    value = value.astimezone(datetime.UTC)
+    try:
+        value = value.astimezone(datetime.UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable instant
+        return None
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
@@ -36,4 +39,7 @@ def at_or_after(start):
     on a descending compound index such as ``(engagementId, -interactionDate)`` as
     ``$gt`` and loses the documents at ``start``; ``$gt`` it reads right.
     """
-    return {"$gt": to_utc(start) - ONE_MILLISECOND}
+    start = to_utc(start)
+    if start == datetime.datetime.min.replace(tzinfo=datetime.UTC):
+        return {"$gte": start}  # nothing is earlier
+    return {"$gt": start - ONE_MILLISECOND}

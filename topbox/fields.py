@@ -1,15 +1,24 @@
 """Fields shared by Topbox documents."""
 
+import math
+
 from django_mongoengine import fields
 
+MAX_DEPTH = 100  # MongoDB's limit on nested documents and arrays
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-def unsafe_keys(value, path=""):
-    """Yield ``(path, reason)`` for every key MongoDB cannot store safely, at any depth.
+
+def storage_problems(value, path="", depth=0):
+    """Yield ``(path, reason)`` for everything in ``value`` MongoDB cannot store safely.
 
     Keys must be strings, must not start with ``$`` (operators) and must not contain ``.``
-    (path separators) or NUL. Paths are dotted, with list positions as ``[i]``.
+    (path separators) or NUL; integers must fit in 64 bits, numbers must be finite, text
+    must be valid Unicode, and nesting must stay within MongoDB's 100 levels. Paths are
+    dotted, with list positions as ``[i]``.
     """
-    if isinstance(value, dict):
+    if depth > MAX_DEPTH:
+        yield path, f"nested more than {MAX_DEPTH} levels deep"
+    elif isinstance(value, dict):
         for key, item in value.items():
             here = f"{path}.{key}" if path else str(key)
             if not isinstance(key, str):
@@ -21,19 +30,39 @@ def unsafe_keys(value, path=""):
                 yield here, "keys must not contain '.'"
             elif "\x00" in key:
                 yield here, "keys must not contain NUL"
-            yield from unsafe_keys(item, here)
+            elif not _is_unicode(key):
+                yield here.encode("utf-8", "backslashreplace").decode(), "keys must be valid Unicode"
+                continue
+            yield from storage_problems(item, here, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from unsafe_keys(item, f"{path}[{index}]")
+            yield from storage_problems(item, f"{path}[{index}]", depth + 1)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        yield path, "integers must fit in 64 bits"
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield path, "numbers must be finite"
+    elif isinstance(value, str) and not _is_unicode(value):
+        yield path, "text must be valid Unicode"
+
+
+def _is_unicode(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can carry
+        return False
+    return True
 
 
 class FreeFormDictField(fields.DictField):
     """A sub-document holding any JSON object (nested values included), as given.
 
-    Every key, at every depth, must be one MongoDB can store and query safely.
+    Everything in it, at every depth, must be something MongoDB can store and query
+    safely (:func:`storage_problems`).
     """
 
     def validate(self, value):
-        for path, reason in unsafe_keys(value):
+        for path, reason in storage_problems(value):
             self.error(f"{path}: {reason}")  # raises: the first problem is reported
         super().validate(value)

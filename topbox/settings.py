@@ -5,6 +5,7 @@ configuration table in README.md). The defaults are for local development; with
 ``DJANGO_ENV=production`` the process refuses to start while any of them is still in use.
 """
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -39,7 +40,9 @@ if PRODUCTION:
         DJANGO_SECRET_KEY=SECRET_KEY != DEVELOPMENT_SECRET_KEY and len(SECRET_KEY) >= 32,
         DJANGO_DEBUG=not DEBUG,
         DJANGO_ALLOWED_HOSTS=bool(ALLOWED_HOSTS),
-        MONGO_URI=bool(MONGO_URI),
+        MONGO_URI=bool(MONGO_URI) and MONGO_URI != EMBEDDED_MONGO_URI,
+        # Never the checkout's .data/, where `make run` keeps its local dev/dev login.
+        TOPBOX_DATA_DIR="TOPBOX_DATA_DIR" in os.environ or "DJANGO_SQLITE_PATH" in os.environ,
     )
 
 INSTALLED_APPS = [
@@ -124,7 +127,7 @@ REST_FRAMEWORK = {
         "topbox.api.renderers.ExtendedJSONRenderer",
         "topbox.api.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["topbox.api.parsers.ExtendedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["topbox.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "topbox.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "topbox.api.schema.AutoSchema",
 }

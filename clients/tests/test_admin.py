@@ -10,12 +10,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", None))
-    return client
-
-
-@pytest.fixture
 def acme():
     client = make_client("Acme Footwear Inc.", "Acme")
     make_interaction(make_engagement(client, "Phone"))

@@ -16,12 +16,6 @@ NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", None))
-    return client
-
-
-@pytest.fixture
 def data():
     acme, zenith = make_client("Acme Footwear Inc.", "Acme"), make_client("Zenith Bank", "Zen")
     phone, chat, sms = make_engagement(acme, "Phone"), make_engagement(acme, "Chat"), make_engagement(zenith, "SMS")

@@ -240,3 +240,46 @@ def test_bounds_and_ties_hold_within_one_engagement(staff_api):
             page = json.loads(staff_api.get(page["next"]).content)
         assert ids(seen) == made
         assert len(seen) == 5
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"page_size": "\u00b2"}, "page_size"),
+        ({"page_size": "9" * 5000}, "page_size"),
+        ({"from": "0001-01-01T00:00:00+01:00"}, "from"),
+        ({"to": "9999-12-31T23:59:59.999999-14:00"}, "to"),
+        ({"search": "a\x00b"}, "search"),
+    ],
+)
+def test_edge_values_are_400s_not_500s(staff_api, seeded, params, field):
+    response = staff_api.get("/interactions", params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_extreme_but_valid_values_work(staff_api, seeded):
+    assert len(everything(staff_api, "/interactions", **{"from": "0001-01-01"})) == 400
+    assert len(everything(staff_api, "/interactions", to="9999-12-31T23:59:59Z")) == 400
+    assert everything(staff_api, "/interactions", **{"custom.x": "99999999999999999999"}) == []
+    assert staff_api.get("/interactions", HTTP_ACCEPT="application/json; indent=\u00b2").status_code == 200
+
+
+def test_a_cursor_only_works_on_its_own_list(staff_api, seeded):
+    cursor = get(staff_api, "/clients", page_size=1)["next"].split("cursor=")[1].split("&")[0]
+    response = staff_api.get("/engagements", {"cursor": cursor, "page_size": 1})
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+
+
+def test_documents_without_a_date_are_still_reached_by_pages(staff_api, seeded):
+    Interaction._get_collection().insert_one({"engagementId": Interaction.objects.first().engagementId.pk})
+    for ordering in ("-interactionDate", "interactionDate"):
+        assert len(everything(staff_api, "/interactions", ordering=ordering)) == 401
+        seen, page = [], get(staff_api, "/interactions", ordering=ordering, page_size=7)
+        while True:
+            seen += page["results"]
+            if not page["next"]:
+                break
+            page = json.loads(staff_api.get(page["next"]).content)
+        assert len(ids(seen)) == 401

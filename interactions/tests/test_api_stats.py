@@ -106,3 +106,18 @@ def test_bad_parameters_are_400s(staff_api, seeded, params, field):
 @pytest.mark.parametrize("path", ["/clients/nope/stats", "/engagements/000000000000000000000000/stats"])
 def test_unknown_parents_are_404s(staff_api, seeded, path):
     assert staff_api.get(path).status_code == 404
+
+
+def test_far_off_dates_give_a_clear_400_not_a_500(staff_api, client_api_for, seeded):
+    far = Interaction._get_collection().find_one()
+    Interaction._get_collection().insert_one(
+        {
+            "engagementId": far["engagementId"],
+            "interactionDate": datetime.datetime(9999, 12, 31, 12, tzinfo=datetime.UTC),
+        }
+    )
+    response = staff_api.get("/stats")
+    assert response.status_code == 400
+    assert "shorter range" in response.json()["detail"][0]
+    assert staff_api.get("/stats", {"interval": "month"}).status_code == 400
+    assert staff_api.get("/stats", {"to": "2021-01-01"}).json()["total"] == 400

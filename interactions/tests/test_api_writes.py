@@ -95,7 +95,9 @@ def test_custom_keys_mongodb_cannot_store_safely_are_400s_with_the_path(staff_ap
     [
         ("{not json", "Invalid JSON at line 1"),
         ('{"a": NaN}', "NaN is not valid JSON"),
-        ('{"_id": {"$oid": "zz"}}', "Invalid Extended JSON"),
+        ('{"_id": {"$oid": "zz"}}', "Not a valid id"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"a": Infinity}', "Infinity is not valid JSON"),
         ("[1, 2]", "non_field_errors"),
     ],
 )
@@ -116,8 +118,7 @@ def test_put_replaces_and_patch_updates(staff_api, seeded):
     assert patched.status_code == 200
     body = json.loads(patched.content)
     assert (body["agentName"], body["sentiment"]) == ("Jane Doe", "Mixed")
-    stored = Interaction._get_collection().find_one({"_id": raw["_id"]})
-    assert list(stored)[:5] == ["_id", "engagementId", "interactionDate", "agentName", "sentiment"]
+    assert list(body) == ["_id", "engagementId", "interactionDate", "agentName", "sentiment", "custom"]
 
 
 def test_put_needs_every_required_field_and_cannot_change_the_id(staff_api, seeded):
@@ -142,3 +143,53 @@ def test_bodies_over_the_limit_get_413(staff_api, settings):
     response = post(staff_api, valid(custom={"text": "x" * 2000}))
     assert response.status_code == 413
     assert response.json()["limit"] == 1000
+
+
+def test_concurrent_patches_of_different_fields_both_land(staff_api, seeded):
+    """PATCH writes only the fields it was given."""
+    url = "/interactions/5f18d12f42262eec0d43567d"
+    Interaction.objects(pk="5f18d12f42262eec0d43567d").update_one(set__agentName="Changed Meanwhile")
+    patched = staff_api.patch(url, json.dumps({"sentiment": "Mixed"}), content_type="application/json")
+    assert patched.status_code == 200
+    body = json.loads(patched.content)
+    assert (body["agentName"], body["sentiment"]) == ("Changed Meanwhile", "Mixed")
+    assert patched["ETag"] == staff_api.get(url)["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("custom", "path", "reason"),
+    [
+        ({"big": 2**70}, "big", "64 bits"),
+        ({"deep": json.loads("[" * 150 + "]" * 150)}, "deep" + "[0]" * 100, "nested more than 100"),
+        ({"regex": {"$regex": "x", "$options": ""}}, "regex.$regex", "'$'"),
+        ({"number": {"$numberDouble": "NaN"}}, "number.$numberDouble", "'$'"),
+    ],
+)
+def test_custom_values_mongodb_cannot_store_are_400s(staff_api, seeded, custom, path, reason):
+    response = post(staff_api, valid(custom=custom))
+    assert response.status_code == 400
+    assert reason in response.json()["custom"][path][0]
+
+
+def test_lone_surrogates_are_400s_not_500s(staff_api, seeded):
+    custom = '{"a": "\\ud800", "\\udfff": 1}'  # JSON escapes for lone surrogates
+    body = f'{{"engagementId": "{ENGAGEMENT}", "interactionDate": "2020-01-01", "custom": {custom}}}'
+    response = staff_api.post("/interactions", body, content_type="application/json")
+    assert response.status_code == 400
+    assert set(response.json()["custom"]) == {"a", "\\udfff"}
+
+
+@pytest.mark.parametrize(
+    "date",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", {"$date": 2**70}, {"$date": {"$numberLong": "x"}}],
+)
+def test_dates_outside_what_can_be_stored_are_400s(staff_api, seeded, date):
+    response = post(staff_api, valid(interactionDate=date))
+    assert response.status_code == 400
+    assert "interactionDate" in response.json()
+
+
+def test_canonical_extended_json_dates_are_accepted(staff_api, seeded):
+    response = post(staff_api, valid(interactionDate={"$date": {"$numberLong": "1589630400000"}}))
+    assert response.status_code == 201
+    assert json.loads(response.content)["interactionDate"] == {"$date": 1589630400000}

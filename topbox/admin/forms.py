@@ -10,7 +10,7 @@ from django_mongoengine.forms.documents import BaseDocumentForm
 from django_mongoengine.forms.documents import DocumentFormMetaclass as BaseDocumentFormMetaclass
 
 from topbox.admin.widgets import ObjectIdReferenceInput
-from topbox.fields import unsafe_keys
+from topbox.fields import storage_problems
 
 
 class DocumentFormMetaclass(BaseDocumentFormMetaclass):
@@ -105,7 +105,7 @@ def depth(value):
 
 
 class JSONObjectField(forms.JSONField):
-    """A JSON object, shown indented, whose keys MongoDB can store (``topbox.fields.unsafe_keys``)."""
+    """A JSON object, shown indented, whose keys MongoDB can store (``topbox.fields.storage_problems``)."""
 
     default_error_messages = {
         "not_object": "Enter a JSON object ({...}).",
@@ -141,6 +141,6 @@ class JSONObjectField(forms.JSONField):
             raise ValidationError(self.error_messages["not_object"], code="not_object")
         if depth(value) > MAX_DEPTH:
             raise ValidationError(self.error_messages["too_deep"], code="too_deep")
-        problems = [f"{path}: {reason}" for path, reason in unsafe_keys(value)]
+        problems = [f"{path}: {reason}" for path, reason in storage_problems(value)]
         if problems:
             raise ValidationError(problems, code="invalid_key")

@@ -6,6 +6,9 @@ Input accepts the same Extended JSON (already decoded by the parser into ObjectI
 datetime) and also plain hex strings for ids and ISO-8601 strings for dates.
 """
 
+import datetime
+import re
+
 from bson import ObjectId
 from bson.errors import InvalidId
 from drf_spectacular.utils import extend_schema_field
@@ -13,8 +16,9 @@ from rest_framework import serializers
 
 from topbox.dates import to_utc
 from topbox.documents import reference_id
-from topbox.fields import unsafe_keys
+from topbox.fields import storage_problems
 
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 OBJECT_ID_SCHEMA = {
     "type": "object",
     "properties": {"$oid": {"type": "string", "pattern": "^[0-9a-f]{24}$"}},
@@ -32,7 +36,9 @@ DATE_SCHEMA = {
 
 
 def to_object_id(value):
-    """An ObjectId from an ObjectId or a 24-hex string; ``None`` for anything else."""
+    """An ObjectId from an ObjectId, a 24-hex string or ``{"$oid": "<24 hex>"}``; else ``None``."""
+    if isinstance(value, dict) and list(value) == ["$oid"]:
+        value = value["$oid"]
     if isinstance(value, ObjectId):
         return value
     if isinstance(value, str) and len(value) == 24:
@@ -41,6 +47,22 @@ def to_object_id(value):
         except InvalidId:
             return None
     return None
+
+
+def from_extended_date(value):
+    """The value inside ``{"$date": ...}`` (milliseconds, ``{"$numberLong": "..."}`` or an
+    ISO string) as a datetime or string; other values as they are."""
+    if not (isinstance(value, dict) and list(value) == ["$date"]):
+        return value
+    inner = value["$date"]
+    if isinstance(inner, dict) and list(inner) == ["$numberLong"] and isinstance(inner["$numberLong"], str):
+        inner = int(inner["$numberLong"]) if re.fullmatch(r"-?[0-9]{1,19}", inner["$numberLong"]) else None
+    if isinstance(inner, int) and not isinstance(inner, bool):
+        try:
+            return EPOCH + datetime.timedelta(milliseconds=inner)
+        except OverflowError:
+            return None
+    return inner if isinstance(inner, str) else None
 
 
 @extend_schema_field(OBJECT_ID_SCHEMA)
@@ -87,7 +109,7 @@ class UTCDateTimeField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        value = to_utc(data)
+        value = to_utc(from_extended_date(data))
         if value is None:
             self.fail("invalid")
         return value
@@ -120,7 +142,7 @@ class JSONObjectField(serializers.Field):
         if not isinstance(data, dict):
             self.fail("not_an_object")
         problems = {}
-        for path, reason in unsafe_keys(data):
+        for path, reason in storage_problems(data):
             problems.setdefault(path, []).append(reason)
         if problems:
             raise serializers.ValidationError(problems)

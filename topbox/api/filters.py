@@ -9,17 +9,21 @@ refusal is a 400 naming the parameter and saying what is accepted.
 
 import contextlib
 import json
+import math
 import re
 
 from rest_framework.exceptions import ValidationError
 
 from topbox.api.fields import to_object_id
 from topbox.dates import at_or_after, to_utc
+from topbox.fields import INT64_MAX, INT64_MIN
 
 
 def plain_value(name, raw):
     """``raw`` if it is a plain value; a 400 if it looks like a MongoDB operator or document."""
     text = raw.strip()
+    if "\x00" in raw:
+        raise ValidationError({name: ["NUL characters are not accepted."]})
     if text.startswith("$"):
         raise ValidationError({name: ["Operators are not accepted: give a plain value."]})
     if text[:1] in "{[":
@@ -152,8 +156,10 @@ class CustomPathParam(Param):
         value = plain_value(name, raw)
         candidates = [value]
         for convert in (int, float):
-            with contextlib.suppress(ValueError):
-                candidates.append(convert(value))
+            with contextlib.suppress(ValueError, OverflowError):
+                number = convert(value)
+                if INT64_MIN <= number <= INT64_MAX if isinstance(number, int) else math.isfinite(number):
+                    candidates.append(number)
         if value in ("true", "false"):
             candidates.append(value == "true")
         return {f"custom.{path}": candidates[0] if len(candidates) == 1 else {"$in": candidates}}

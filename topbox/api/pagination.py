@@ -7,6 +7,7 @@ signed, so a client can follow them but not forge them; a total is counted only 
 ``count=true`` asks for it.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.core import signing
@@ -55,10 +56,24 @@ class Ordering:
         return segments
 
 
-def encode_cursor(ordering, value, last_id, previous=False):
-    """The signed cursor for the page after (or, with ``previous``, before) ``(value, last_id)``."""
+def both_ways(field, nullable=False):
+    """``?ordering=field`` (ascending) and ``?ordering=-field`` (descending)."""
+    return {
+        field: Ordering(field, field, 1, nullable),
+        f"-{field}": Ordering(f"-{field}", field, -1, nullable),
+    }
+
+
+def encode_cursor(path, ordering, value, last_id, previous=False):
+    """The signed cursor, for the list at ``path``, of the page after (or, with
+    ``previous``, before) ``(value, last_id)``."""
     data = {"o": ordering.name, "v": extjson.dumps(value), "i": extjson.dumps(last_id), "p": int(previous)}
-    return signing.dumps(data, salt=CURSOR_SALT, compress=True)
+    return signing.dumps(data, salt=cursor_salt(path), compress=True)
+
+
+def cursor_salt(path):
+    """Cursors are signed for one list: one taken elsewhere fails its signature."""
+    return f"{CURSOR_SALT}:{path.rstrip('/')}"
 
 
 @dataclass
@@ -114,7 +129,7 @@ class KeysetPagination:
         raw = request.query_params.get("page_size")
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({"page_size": [f"Give a whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
@@ -130,9 +145,11 @@ class KeysetPagination:
         raw = request.query_params.get("cursor")
         if raw is None:
             return None
-        invalid = ValidationError({"cursor": ["Invalid cursor: follow the next and previous links as given."]})
+        invalid = ValidationError(
+            {"cursor": ["Invalid cursor: follow the next and previous links of this list as given."]}
+        )
         try:
-            data = signing.loads(raw, salt=CURSOR_SALT)
+            data = signing.loads(raw, salt=cursor_salt(request.path))
             cursor = {"value": extjson.loads(data["v"]), "id": extjson.loads(data["i"]), "previous": bool(data["p"])}
         except (signing.BadSignature, KeyError, TypeError, ValueError):
             raise invalid from None
@@ -141,7 +158,7 @@ class KeysetPagination:
         return cursor
 
     def link(self, request, ordering, row, previous):
-        token = encode_cursor(ordering, row.get(ordering.field), row["_id"], previous)
+        token = encode_cursor(request.path, ordering, row.get(ordering.field), row["_id"], previous)
         return replace_query_param(request.build_absolute_uri(), "cursor", token)
 
     def first_page_link(self, request):

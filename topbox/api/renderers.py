@@ -1,5 +1,7 @@
 """Responses in MongoDB legacy Extended JSON (see :mod:`topbox.extjson`)."""
 
+import re
+
 from rest_framework import renderers
 
 from topbox import extjson
@@ -16,9 +18,12 @@ class ExtendedJSONRenderer(renderers.BaseRenderer):
         indent = (renderer_context or {}).get("indent")
         if accepted_media_type:  # `Accept: application/json; indent=2` pretty-prints, as DRF's does
             _, params = renderers.parse_header_parameters(accepted_media_type)
-            if params.get("indent", "").isdigit():
-                indent = min(int(params["indent"]), 8)
-        return extjson.dumps(data, ensure_ascii=False, indent=indent).encode()
+            if re.fullmatch(r"[0-8]", params.get("indent", "")):
+                indent = int(params["indent"])
+        try:
+            return extjson.dumps(data, ensure_ascii=False, indent=indent).encode()
+        except UnicodeEncodeError:  # a lone surrogate (say, echoed from bad input): escape it
+            return extjson.dumps(data, indent=indent).encode()
 
 
 class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):

@@ -16,4 +16,8 @@ def forget_deleted_token(sender, instance, **kwargs):
 
 @receiver(post_save, sender=get_user_model())
 def forget_changed_user(sender, instance, **kwargs):
-    cache.delete_many([cache_key(key) for key in Token.objects.filter(user=instance).values_list("key", flat=True)])
+    forget_user(instance.pk)
+
+
+def forget_user(user_id):
+    cache.delete_many([cache_key(key) for key in Token.objects.filter(user_id=user_id).values_list("key", flat=True)])

@@ -78,8 +78,11 @@ class DocumentViewSet(viewsets.GenericViewSet):
         self.check_query_params(None, *self.view_params)
         only, expand = self.get_fields(), self.get_expand()
         raw = self.get_raw()
-        response = Response(self.represent([raw], only, expand)[0])
-        response["ETag"] = etag_of(raw)
+        data = self.represent([raw], only, expand)[0]
+        response = Response(data)
+        # The document's version, which If-Match compares with; with expand, the embedded
+        # documents' versions too, so that If-None-Match sees them change.
+        response["ETag"] = etag_of(data if expand else raw)
         return response
 
     def get_raw(self):
@@ -121,8 +124,19 @@ class DocumentViewSet(viewsets.GenericViewSet):
             raise ValidationError({"_id": ["The id cannot be changed."]})
         stored = {**raw, **values} if partial else {"_id": raw["_id"], **values}
         new = serializer.build_document(stored).to_mongo().to_dict()
-        result = self.collection.replace_one(self.unchanged(raw) if guarded else {"_id": raw["_id"]}, new)
-        if not result.matched_count:
+        where = self.unchanged(raw) if guarded else {"_id": raw["_id"]}
+        if partial:
+            # Only the fields given: a concurrent PATCH of other fields is kept.
+            changes = {}
+            if updated := {name: new[name] for name, value in values.items() if value is not None}:
+                changes["$set"] = updated
+            if removed := {name: "" for name, value in values.items() if value is None}:
+                changes["$unset"] = removed
+            matched = self.collection.update_one(where, changes).matched_count if changes else 1
+            new = self.collection.find_one({"_id": raw["_id"]})
+        else:
+            matched = self.collection.replace_one(where, new).matched_count
+        if not matched or new is None:
             raise PreconditionFailed() if guarded else NotFound()
         response = Response(self.represent([new])[0])
         response["ETag"] = etag_of(new)

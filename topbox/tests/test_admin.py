@@ -20,13 +20,6 @@ MODELS = ("clients/client", "engagements/engagement", "interactions/interaction"
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
-    """pytest-django's, without hashing a password (a third of a second per test)."""
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", None))
-    return client
-
-
-@pytest.fixture
 def records():
     client = make_client()
     engagement = make_engagement(client)

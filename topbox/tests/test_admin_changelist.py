@@ -2,45 +2,11 @@
 
 import datetime
 
-import mongoengine
 import pytest
-from pymongo import monitoring
 
-from topbox import mongo
 from topbox.tests.factories import make_client, make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self):
-        self.seen = []
-
-    def started(self, event):
-        if event.command_name in ("find", "aggregate", "count", "distinct"):
-            self.seen.append((event.command_name, event.command.get(event.command_name)))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-@pytest.fixture
-def commands(mongo_uri):
-    """The commands sent to MongoDB while the test runs, through a connection that records them."""
-    recorder = Commands()
-    mongoengine.disconnect_all()
-    mongoengine.connect(host=mongo_uri, tz_aware=True, uuidRepresentation="standard", event_listeners=[recorder])
-    yield recorder
-    mongo.connect(mongo_uri)
-
-
-@pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", None))
-    return client
 
 
 @pytest.fixture
@@ -51,39 +17,39 @@ def interactions():
     return [make_interaction(engagements[n % 6], start + datetime.timedelta(hours=n)) for n in range(120)]
 
 
-def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, interactions, commands):
-    commands.seen.clear()
+def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, interactions, mongo_commands):
+    mongo_commands.clear()
     response = admin_client.get("/admin/interactions/interaction/?sentiment=Negative")
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 50
-    finds = [collection for name, collection in commands.seen if name == "find"]
+    finds = [collection for name, collection in mongo_commands if name == "find"]
     # The page once, its engagements in one batch, their clients in one batch. The other
     # queries fill the filter sidebar (clients, engagements), not the rows.
     assert finds.count("interaction") == 1
     assert sorted(finds) == ["client", "client", "engagement", "engagement", "interaction"]
 
 
-def test_client_counts_come_in_one_aggregation_per_page(admin_client, interactions, commands):
-    commands.seen.clear()
+def test_client_counts_come_in_one_aggregation_per_page(admin_client, interactions, mongo_commands):
+    mongo_commands.clear()
     page = admin_client.get("/admin/engagements/engagement/").content.decode()
     assert "20 interactions" in page
-    assert [c for c in commands.seen if c[1] == "interaction"] == [("aggregate", "interaction")]
+    assert [c for c in mongo_commands if c[1] == "interaction"] == [("aggregate", "interaction")]
 
 
-def test_unfiltered_page_uses_the_estimated_count(admin_client, interactions, commands):
-    commands.seen.clear()
+def test_unfiltered_page_uses_the_estimated_count(admin_client, interactions, mongo_commands):
+    mongo_commands.clear()
     cl = admin_client.get("/admin/interactions/interaction/").context["cl"]
     assert cl.result_count == 120
-    on_interactions = [name for name, collection in commands.seen if collection == "interaction"]
+    on_interactions = [name for name, collection in mongo_commands if collection == "interaction"]
     assert sorted(on_interactions) == ["count", "find"]  # estimated_document_count is the `count` command
 
 
-def test_filtered_page_counts_its_matches(admin_client, interactions, commands):
+def test_filtered_page_counts_its_matches(admin_client, interactions, mongo_commands):
     engagement = interactions[0].engagementId
-    commands.seen.clear()
+    mongo_commands.clear()
     cl = admin_client.get(f"/admin/interactions/interaction/?engagement={engagement.pk}").context["cl"]
     assert cl.result_count == 20
-    on_interactions = sorted(name for name, collection in commands.seen if collection == "interaction")
+    on_interactions = sorted(name for name, collection in mongo_commands if collection == "interaction")
     assert on_interactions == ["aggregate", "find"]  # count_documents is an aggregation; no total counted
 
 

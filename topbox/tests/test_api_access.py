@@ -121,3 +121,22 @@ def test_create_client_user_refuses_an_existing_username(seeded, db, django_user
     django_user_model.objects.create_user("taken")
     with pytest.raises(CommandError, match="already exists"):
         call_command("create_client_user", "taken", "--client", ACME)
+
+
+def test_changing_a_client_users_membership_takes_effect_at_once(client_api_for, seeded):
+    api = client_api_for(ACME)
+    assert api.get(f"/clients/{ACME}").status_code == 200  # the token's user is now cached
+    membership = ClientMembership.objects.get(user=api.user)
+    membership.client_id = NORTHWIND
+    membership.save()
+    assert api.get(f"/clients/{ACME}").status_code == 404
+    assert api.get(f"/clients/{NORTHWIND}").status_code == 200
+    membership.delete()
+    assert api.get(f"/clients/{NORTHWIND}").status_code == 404
+
+
+def test_a_deleted_token_stops_working_at_once(client_api_for, seeded):
+    api = client_api_for(ACME)
+    assert api.get("/clients").status_code == 200
+    Token.objects.filter(user=api.user).delete()
+    assert api.get("/clients").status_code == 401

@@ -78,3 +78,15 @@ def test_if_match_guards_the_write_itself(staff_api, seeded):
 def test_if_match_star_matches_any_version(staff_api, seeded):
     response = staff_api.patch(URL, json.dumps({"agentName": "X"}), content_type="application/json", HTTP_IF_MATCH="*")
     assert response.status_code == 200
+
+
+def test_an_expanded_document_changes_its_etag_when_what_it_embeds_changes(staff_api, seeded):
+    from engagements.documents import Engagement
+
+    url = URL + "?expand=engagement"
+    etag = staff_api.get(url)["ETag"]
+    assert staff_api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    Engagement.objects(pk="5f18d12f42262eec0d435583").update_one(set__name="Phone support")
+    changed = staff_api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed.json()["engagement"]["name"] == "Phone support"

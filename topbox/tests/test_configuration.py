@@ -56,7 +56,7 @@ def test_a_dead_server_fails_fast_with_a_helpful_message(mongo_down):
 
 def django_setup(**environ):
     """Import the settings in a fresh interpreter with ``environ``; return (exit code, stderr)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "MONGO_URI"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "MONGO_URI", "TOPBOX_"))}
     env.update(environ, DJANGO_SETTINGS_MODULE="topbox.settings")
     done = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
@@ -68,13 +68,13 @@ def django_setup(**environ):
 def test_production_refuses_development_defaults():
     code, stderr = django_setup(DJANGO_ENV="production")
     assert code != 0
-    assert "DJANGO_ALLOWED_HOSTS, DJANGO_SECRET_KEY, MONGO_URI" in stderr
+    assert "DJANGO_ALLOWED_HOSTS, DJANGO_SECRET_KEY, MONGO_URI, TOPBOX_DATA_DIR" in stderr
 
 
 def test_production_refuses_debug():
     code, stderr = django_setup(
         DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com",
-        MONGO_URI=SEED_URI, DJANGO_DEBUG="true",
+        MONGO_URI=SEED_URI, TOPBOX_DATA_DIR="/srv/topbox", DJANGO_DEBUG="true",
     )  # fmt: skip
     assert code != 0
     assert "set DJANGO_DEBUG" in stderr
@@ -82,9 +82,19 @@ def test_production_refuses_debug():
 
 def test_production_starts_when_configured():
     code, stderr = django_setup(
-        DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com", MONGO_URI=SEED_URI
-    )
+        DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com",
+        MONGO_URI=SEED_URI, TOPBOX_DATA_DIR="/srv/topbox",
+    )  # fmt: skip
     assert code == 0, stderr
+
+
+def test_production_refuses_the_embedded_database_and_the_checkouts_data():
+    code, stderr = django_setup(
+        DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com",
+        MONGO_URI="mongodb://127.0.0.1:27018/topbox",
+    )  # fmt: skip
+    assert code != 0
+    assert "set MONGO_URI, TOPBOX_DATA_DIR" in stderr
 
 
 @pytest.mark.parametrize(
