@@ -21,14 +21,33 @@ EXTERNAL = bool(os.environ.get("MONGO_URI"))
 
 def environment(tmp_path, mongo_uri, web_port, db_port):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "MONGO_URI"))}
-    env.update(PORT=str(web_port), TOPBOX_DATA_DIR=str(tmp_path), EMBEDDED_MONGO_PORT=str(db_port))
+    env.update(
+        PORT=str(web_port), TOPBOX_DATA_DIR=str(tmp_path), EMBEDDED_MONGO_PORT=str(db_port), PYTHONUNBUFFERED="1"
+    )
     if EXTERNAL:
         env["MONGO_URI"] = mongo_uri
     return env
 
 
-def manage(*args, env):
-    """Start ``manage.py`` in its own process group; its output lines collect in ``.lines``."""
+@pytest.fixture
+def manage():
+    """``manage(*args, env=...)`` starts ``manage.py`` in its own process group; its output
+    lines collect in ``.lines``. Whatever a failing test leaves running is stopped."""
+    started = []
+
+    def start(*args, env):
+        process = run_manage(*args, env=env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)  # devserver stops its database on SIGTERM
+            process.wait(timeout=60)
+
+
+def run_manage(*args, env):
     process = subprocess.Popen(
         [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -66,7 +85,7 @@ def ctrl_c(process):
     return "".join(process.lines)
 
 
-def test_serves_seeds_once_keeps_data_and_stops_on_ctrl_c(tmp_path, mongo_uri):
+def test_serves_seeds_once_keeps_data_and_stops_on_ctrl_c(tmp_path, mongo_uri, manage):
     web_port, db_port = free_port(), free_port()
     env = environment(tmp_path, mongo_uri, web_port, db_port)
 
@@ -103,7 +122,7 @@ def test_serves_seeds_once_keeps_data_and_stops_on_ctrl_c(tmp_path, mongo_uri):
 
 
 @pytest.mark.skipif(EXTERNAL, reason="only the embedded server has a port to collide on")
-def test_refuses_to_start_when_the_database_port_is_taken(tmp_path, mongo_uri):
+def test_refuses_to_start_when_the_database_port_is_taken(tmp_path, mongo_uri, manage):
     import socket
 
     with socket.socket() as taken:

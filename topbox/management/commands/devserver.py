@@ -68,6 +68,7 @@ class Command(BaseCommand):
                 self.stdout.write("Database ready; Ctrl-C stops it.")
                 signal.pause()
             else:
+                self.stdout.flush()  # the login above, before runserver's own output
                 runserver = subprocess.Popen(
                     [sys.executable, str(settings.BASE_DIR / "manage.py"), "runserver", addrport]
                 )
