@@ -17,9 +17,9 @@ def get(api, url, **params):
     return json.loads(response.content)
 
 
-def everything(api, url, **params):
+def everything(api, url, page_size=1000, **params):
     """Every result of a list, following next links."""
-    results, page = [], get(api, url, page_size=1000, **params)
+    results, page = [], get(api, url, page_size=page_size, **params)
     while True:
         results += page["results"]
         if not page["next"]:
@@ -45,11 +45,7 @@ def test_default_order_is_newest_first_with_id_breaking_ties(staff_api, seeded):
 @pytest.mark.parametrize("ordering", ["interactionDate", "-interactionDate", "agentName", "-agentName"])
 def test_orderings_page_through_everything_once(staff_api, seeded, ordering):
     Interaction.objects(engagementId="5f18d12f42262eec0d435589").update(unset__agentName=True)  # missing values too
-    pages, url, seen = 0, f"/interactions?ordering={ordering}&page_size=37", []
-    while url:
-        page = json.loads(staff_api.get(url).content)
-        seen += page["results"]
-        url, pages = page["next"], pages + 1
+    seen = everything(staff_api, "/interactions", ordering=ordering, page_size=37)
     assert len(seen) == len(ids(seen)) == Interaction.objects.count()
     field = ordering.lstrip("-")
     values = [(row[field] if field == "agentName" else row[field]["$date"]) for row in seen]
@@ -232,12 +228,7 @@ def test_bounds_and_ties_hold_within_one_engagement(staff_api):
     assert len(everything(staff_api, url, **{"from": "2020-05-16T12:00:00Z"})) == 4
     assert len(everything(staff_api, url, to="2020-05-16T12:00:00Z")) == 1
     for ordering in ("interactionDate", "-interactionDate"):
-        seen, page = [], get(staff_api, url, ordering=ordering, page_size=1)
-        while True:
-            seen += page["results"]
-            if not page["next"]:
-                break
-            page = json.loads(staff_api.get(page["next"]).content)
+        seen = everything(staff_api, url, ordering=ordering, page_size=1)
         assert ids(seen) == made
         assert len(seen) == 5
 
@@ -276,10 +267,4 @@ def test_documents_without_a_date_are_still_reached_by_pages(staff_api, seeded):
     Interaction._get_collection().insert_one({"engagementId": Interaction.objects.first().engagementId.pk})
     for ordering in ("-interactionDate", "interactionDate"):
         assert len(everything(staff_api, "/interactions", ordering=ordering)) == 401
-        seen, page = [], get(staff_api, "/interactions", ordering=ordering, page_size=7)
-        while True:
-            seen += page["results"]
-            if not page["next"]:
-                break
-            page = json.loads(staff_api.get(page["next"]).content)
-        assert len(ids(seen)) == 401
+        assert len(ids(everything(staff_api, "/interactions", ordering=ordering, page_size=7))) == 401
