@@ -14,7 +14,7 @@ from bson import ObjectId
 
 from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
-from topbox.dates import at_or_after
+from topbox.dates import at_or_after, to_utc
 
 INTERVALS = ("day", "week", "month")
 TOP_AGENTS = 10
@@ -172,11 +172,10 @@ def _counts(pairs):
 def _utc(value, name):
     if value is None:
         return None
-    if not isinstance(value, datetime.datetime):
-        raise StatsError(f"{name} must be a datetime.")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=datetime.UTC)
-    return value.astimezone(datetime.UTC)
+    utc = to_utc(value) if isinstance(value, datetime.datetime) else None
+    if utc is None:
+        raise StatsError(f"{name} must be a datetime MongoDB can store.")
+    return utc
 
 
 def _id(value):

@@ -16,5 +16,5 @@ def dumps(value, **kwargs):
     return json_util.dumps(value, json_options=OPTIONS, **kwargs)
 
 
-def loads(text, **kwargs):
-    return json_util.loads(text, json_options=OPTIONS, **kwargs)
+def loads(text):
+    return json_util.loads(text, json_options=OPTIONS)
