@@ -19,21 +19,28 @@ Used by ``manage.py ingest`` and by the API's imports endpoint: both hand
   are stored; ``strict`` (and ``replace``) check the whole file first and write nothing if
   any row is bad. A header MongoDB cannot store (a column named ``$x`` or ``a.b``, a
   duplicate or empty name) stops the whole file.
+- Every rule MongoDB would enforce on a row (16 MiB per document, storable keys and
+  values) is checked before the row is written: a row it would refuse is a rejected row
+  like any other, so ``strict`` writes nothing and a re-run completes.
 - The file is streamed and written in unordered bulk batches, so memory stays flat.
+- Rejected rows go to a CSV next to the input (:class:`RejectsFile`); its path is checked
+  before any work (:func:`check_rejects_path`) and it never replaces an input.
 """
 
 import csv
 import datetime
 import io
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import bson
 from pymongo.errors import BulkWriteError
 
 from interactions.documents import SENTIMENTS, Interaction
-from topbox.fields import storage_problems
+from topbox.fields import MAX_DOCUMENT_BYTES, storage_problems
 
 NAME_KEY = "csvName"
 LINE_KEY = "csvLine"
@@ -313,6 +320,7 @@ class _RowReader:
         record[NAME_KEY] = self.csv_name
         record[LINE_KEY] = line
         document["custom"] = record
+        check_size(document, fields)
         return document
 
     def date(self, record):
@@ -363,6 +371,22 @@ class _RowReader:
             ) from None
 
 
+def check_size(document, fields):
+    """Reject a row whose document MongoDB would refuse as over 16 MiB.
+
+    Encoding costs a copy of the row, so only rows whose text could come near the limit
+    (UTF-8 takes at most 4 bytes a character) are encoded to measure them exactly.
+    """
+    if 4 * sum(map(len, fields)) + 4 * sum(map(len, document["custom"])) < MAX_DOCUMENT_BYTES // 2:
+        return
+    size = len(bson.encode(document))
+    if size > MAX_DOCUMENT_BYTES:
+        raise RowRejected(
+            f"the row makes a document of {size:,} bytes; MongoDB stores at most {MAX_DOCUMENT_BYTES:,} "
+            "(16 MiB) per document"
+        )
+
+
 def _zone(name):
     """UTC needs no time-zone database; other zones come from the system's (or tzdata's)."""
     if name == "UTC":
@@ -382,18 +406,69 @@ def _is_utf8(value):
     return True
 
 
+def default_rejects_path(path):
+    """``report.csv`` -> ``report.rejects.csv``, beside the input."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def check_rejects_path(path, inputs=()):
+    """Raise ``ValueError`` if rejected rows cannot safely be written to ``path``.
+
+    Called before any row is read: the directory must exist and be writable, the path
+    must not be (or link to) any of ``inputs``, and a file already there must be a rejects
+    file from an earlier run (its header starts with ``line,reason``), never anything else.
+    """
+    path = Path(path)
+    directory = path.parent
+    if not directory.is_dir():
+        raise ValueError(f"--rejects {path}: the directory {directory} does not exist.")
+    if not os.access(directory, os.W_OK):
+        raise ValueError(f"--rejects {path}: the directory {directory} is not writable.")
+    if path.is_dir():
+        raise ValueError(f"--rejects {path} is a directory: give a file name.")
+    for source in inputs:
+        source = Path(source)
+        same = path.resolve() == source.resolve() or (path.exists() and os.path.samefile(path, source))
+        if same:
+            raise ValueError(f"--rejects {path} is the input file: give another path (nothing was written).")
+    if path.exists() and not _is_rejects_file(path):
+        raise ValueError(
+            f"--rejects {path} exists and is not a rejects file from an earlier run: "
+            "give another path (it is never overwritten)."
+        )
+
+
+def _is_rejects_file(path):
+    try:
+        with path.open("rb") as file:
+            return file.read(len(REJECTS_HEADER)) == REJECTS_HEADER
+    except OSError:
+        return False
+
+
+REJECTS_HEADER = b"line,reason"
+
+
 class RejectsFile:
-    """Writes rejected rows to a CSV (line, reason, then the row as it was), created on the first."""
+    """Writes rejected rows to a CSV (line, reason, then the row as it was).
+
+    Rows go to a temporary file beside ``path``, which replaces ``path`` only when the
+    run ends (:meth:`finish`, or leaving the ``with`` block normally) having rejected
+    something: a run that rejects nothing, or fails, leaves ``path`` as it was. Check the
+    path first with :func:`check_rejects_path`.
+    """
 
     def __init__(self, path):
         self.path = Path(path)
+        self._temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self._file = None
         self._writer = None
 
     def __call__(self, problem, header, fields):
         if self._writer is None:
             # surrogateescape writes undecodable bytes back exactly as they were read
-            self._file = self.path.open("w", encoding="utf-8", errors="surrogateescape", newline="")
+            self._file = self._temporary.open("w", encoding="utf-8", errors="surrogateescape", newline="")
             self._writer = csv.writer(self._file)
             self._writer.writerow(["line", "reason", *header])
         self._writer.writerow([problem.line, problem.reason, *fields])
@@ -402,12 +477,23 @@ class RejectsFile:
     def written(self):
         return self._file is not None
 
+    def finish(self):
+        """Put the rejected rows at ``path`` (if there were any)."""
+        if self._file is not None:
+            self._file.close()
+            os.replace(self._temporary, self.path)
+            self._file = None
+
     def close(self):
         if self._file is not None:
             self._file.close()
+            self._temporary.unlink(missing_ok=True)
+            self._file = None
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is None:
+            self.finish()
         self.close()

@@ -1,6 +1,5 @@
 import io
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -152,7 +151,7 @@ class InteractionImportView(APIView):
 
     permission_classes = [IsAuthenticated, IsStaff]
     parser_classes = [CSVParser, MultiPartParser]
-    max_body_bytes = settings.API_MAX_UPLOAD_BYTES
+    max_body_setting = "API_MAX_UPLOAD_BYTES"
 
     @extend_schema(
         parameters=[OpenApiParameter(name, str, description=p.description) for name, p in ImportParams.params.items()],

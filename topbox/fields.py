@@ -5,6 +5,7 @@ import math
 from django_mongoengine import fields
 
 MAX_DEPTH = 100  # MongoDB's limit on nested documents and arrays
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # MongoDB's limit on one document's BSON
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 

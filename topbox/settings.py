@@ -135,7 +135,7 @@ REST_FRAMEWORK = {
 # How long a process remembers which user an API token belongs to (see topbox/api/authentication.py).
 TOKEN_CACHE_SECONDS = env.get_int("TOKEN_CACHE_SECONDS", 30)
 
-# Request bodies larger than this get 413 (views may set their own `max_body_bytes`).
+# Request bodies larger than this get 413 (a view may name another setting in `max_body_setting`).
 API_MAX_BODY_BYTES = env.get_int("API_MAX_BODY_BYTES", 1024 * 1024)
 # CSV uploads (POST /engagements/<id>/imports); bigger files go through `manage.py ingest`.
 API_MAX_UPLOAD_BYTES = env.get_int("API_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)

@@ -107,10 +107,8 @@ def test_requests_that_cannot_be_imported(staff_api, client_api_for):
     assert Interaction.objects.count() == 0
 
 
-def test_uploads_over_the_limit_get_413(staff_api, monkeypatch):
-    from interactions.views import InteractionImportView
-
-    monkeypatch.setattr(InteractionImportView, "max_body_bytes", 100)
+def test_uploads_over_the_limit_get_413(staff_api, settings):
+    settings.API_MAX_UPLOAD_BYTES = 100
     engagement = make_engagement()
     response = staff_api.post(imports_url(engagement, name="a.csv"), csv_bytes(*ROWS * 5), content_type="text/csv")
     assert response.status_code == 413

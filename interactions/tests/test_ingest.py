@@ -382,10 +382,12 @@ def test_command_exits_non_zero_naming_the_lines_and_writes_the_rejects(engageme
     assert len(stored()) == 2
     assert (tmp_path / "report.rejects.csv").read_text().splitlines()[1].startswith("3,\"unparsable date 'bad'")
 
-    # Fixing the row in place and running again stores it and clears the rejects file.
+    # Fixing the row in place and running again stores it; the old rejects file is left, and said so.
     write(path, SEED_ROW, "2020-05-16,A,B,,x", SEED_ROW)
-    assert "1 added, 2 already present" in ingest_command(path, engagement)
-    assert not (tmp_path / "report.rejects.csv").exists()
+    output = ingest_command(path, engagement)
+    assert "1 added, 2 already present" in output
+    assert f"{tmp_path / 'report.rejects.csv'} is from an earlier run (left as it was)" in output
+    assert (tmp_path / "report.rejects.csv").exists()
 
 
 def test_command_strict_dry_run_replace_and_options(engagement, tmp_path):

@@ -44,7 +44,11 @@ class Command(MongoCommand):
             help="Delete the rows stored earlier from this file name first (a corrected file). Implies --strict.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Check and count; write nothing.")
-        parser.add_argument("--rejects", help="Where to write rejected rows (default: FILE's name + .rejects.csv).")
+        parser.add_argument(
+            "--rejects",
+            help="Where to write rejected rows (default: FILE's name + .rejects.csv). Written only if a row is "
+            "rejected; never an input, and an existing file there only if it is a rejects file.",
+        )
         parser.add_argument("--batch-size", type=int, default=ingest.BATCH_SIZE, help="Default: %(default)s.")
 
     def handle(self, *args, file, engagement, name, rejects, **options):
@@ -72,8 +76,11 @@ class Command(MongoCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        rejects_path = Path(rejects) if rejects else path.with_suffix(".rejects.csv")
-        rejects_path.unlink(missing_ok=True)  # from an earlier run of this file
+        rejects_path = Path(rejects) if rejects else ingest.default_rejects_path(path)
+        try:
+            ingest.check_rejects_path(rejects_path, inputs=[path])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
 
         read = [0]  # rows read so far, for the message on Ctrl-C
 
@@ -96,6 +103,7 @@ class Command(MongoCommand):
                 )
             except ingest.IngestError as exc:
                 where = f" Rejected rows are in {rejects_path}." if rejected.written else ""
+                rejected.finish()
                 raise CommandError(f"{path}: {_listed(str(exc), exc.problems)}{where}") from None
             except KeyboardInterrupt:
                 raise CommandError(
@@ -105,6 +113,8 @@ class Command(MongoCommand):
                 ) from None
 
         self.stdout.write(self._summary(result, target))
+        if not result.rejected and rejects_path.exists():
+            self.stdout.write(f"No row was rejected; {rejects_path} is from an earlier run (left as it was).")
         if result.rejected:
             raise CommandError(
                 _listed(f"{result.rejected} of {result.rows} rows rejected.", result.problems)
