@@ -128,3 +128,62 @@ def ensure_indexes():
     for document_cls in concrete:
         document_cls.ensure_indexes()
     return concrete
+
+
+def unique_conflicts(document_cls, raws, database=True):
+    """The rows of ``raws`` (dicts as stored) that a unique index of ``document_cls`` would refuse.
+
+    Yields ``(position, index name, fields)`` for each row whose key repeats an earlier
+    row's, or (with ``database``) a stored document's other than itself (same ``_id``). Partial indexes are
+    honoured for ``$exists`` conditions, the only kind Topbox declares. Bulk loaders call
+    this before their first write, so a collision is reported instead of half-written.
+    """
+    for spec in document_cls._meta.get("index_specs", ()):
+        if not spec.get("unique"):
+            continue
+        fields = [name for name, _ in spec["fields"]]
+        name = spec.get("name") or "_".join(fields)
+        partial = spec.get("partialFilterExpression") or {}
+        keyed = [(position, raw, _key(raw, fields)) for position, raw in enumerate(raws) if _matches(raw, partial)]
+        if not keyed:
+            continue
+        seen = set()
+        for position, _, key in keyed:
+            if key in seen:
+                yield position, name, fields
+            seen.add(key)
+        if not database:
+            continue
+        firsts = {key[0]: _value(raw, fields[0]) for _, raw, key in keyed}
+        firsts = {key: (None if value is _MISSING else value) for key, value in firsts.items()}
+        query = {**partial, fields[0]: {"$in": list(firsts.values())}}
+        stored = document_cls._get_collection().find(query, dict.fromkeys(fields, 1))
+        owners = {_key(row, fields): row["_id"] for row in stored}
+        for position, raw, key in keyed:
+            if key in owners and owners[key] != raw.get("_id"):
+                yield position, name, fields
+
+
+_MISSING = object()
+
+
+def _value(raw, path):
+    """The value at a dotted ``path`` of a stored document, or ``_MISSING``."""
+    for part in path.split("."):
+        raw = raw.get(part, _MISSING) if isinstance(raw, dict) else _MISSING
+    return raw
+
+
+def _key(raw, fields):
+    """The index key of ``raw``, hashable (a missing field indexes as null)."""
+    return tuple(repr(None if (value := _value(raw, field)) is _MISSING else value) for field in fields)
+
+
+def _matches(raw, partial):
+    for path, condition in partial.items():
+        present = _value(raw, path) is not _MISSING
+        if not (isinstance(condition, dict) and set(condition) == {"$exists"}):
+            raise NotImplementedError(f"partial index condition {condition!r}")
+        if present != bool(condition["$exists"]):
+            return False
+    return True

@@ -16,5 +16,6 @@ def dumps(value, **kwargs):
     return json_util.dumps(value, json_options=OPTIONS, **kwargs)
 
 
-def loads(text):
-    return json_util.loads(text, json_options=OPTIONS)
+def loads(text, **kwargs):
+    """``kwargs`` go to ``json.loads`` (``parse_constant``, for one)."""
+    return json_util.loads(text, json_options=OPTIONS, **kwargs)

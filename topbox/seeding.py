@@ -1,8 +1,10 @@
 """Loading the sample data in ``fixtures/``: validated first, then written, idempotently.
 
 Fixture files are JSON arrays of documents in MongoDB legacy Extended JSON, the same
-shape the API returns. Every record is checked (fields, types, references) before
-anything is written, so a malformed fixture changes nothing. Records are written by
+shape the API returns. Every record is checked (fields, types, references, and what
+MongoDB itself would refuse: keys, nesting, 16 MiB per document, unique indexes) before
+anything is written, so a malformed fixture changes nothing; an error names the file,
+the record and the field. Records are written by
 ``_id``: one already in the database is left as it is (staff may have corrected it), so
 running the seed again adds nothing.
 """
@@ -11,6 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import bson
+from bson import ObjectId
 from bson.errors import BSONError
 from django.conf import settings
 from mongoengine.errors import FieldDoesNotExist, ValidationError
@@ -19,7 +23,8 @@ from clients.documents import Client
 from engagements.documents import Engagement
 from interactions.documents import Interaction
 from topbox import extjson
-from topbox.documents import missing_references, reference_id
+from topbox.documents import missing_references, reference_id, unique_conflicts
+from topbox.fields import MAX_DOCUMENT_BYTES, storage_problems
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 
@@ -53,6 +58,7 @@ def seed(directory=FIXTURES_DIR, flush=False):
         (document_cls, read_fixture(Path(directory) / name, document_cls)) for name, document_cls in FIXTURE_FILES
     ]
     check_references(loaded, database_counts=not flush)
+    check_unique(loaded, database=not flush)
 
     results = {document_cls: CollectionResult(document_cls._meta["collection"]) for document_cls, _ in loaded}
     if flush:
@@ -65,15 +71,21 @@ def seed(directory=FIXTURES_DIR, flush=False):
 
 def read_fixture(path, document_cls):
     """Parse and validate one fixture file into unsaved documents."""
+    if path.exists() and not path.is_file():
+        raise FixtureError(f"{path}: not a file")
     try:
-        records = extjson.loads(path.read_text(encoding="utf-8"))
+        records = extjson.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except FileNotFoundError:
         raise FixtureError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise FixtureError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise FixtureError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except (TypeError, ValueError, BSONError) as exc:  # a malformed {"$oid": ...} or {"$date": ...}
+    except RecursionError:
+        raise FixtureError(f"{path}: invalid JSON: nested too deeply") from None
+    except (TypeError, ValueError, OverflowError, BSONError) as exc:  # a malformed {"$oid": ...} or {"$date": ...}
         raise FixtureError(f"{path}: invalid Extended JSON: {exc}") from None
     if not isinstance(records, list):
         raise FixtureError(f"{path}: expected a JSON array of records")
@@ -85,7 +97,11 @@ def read_fixture(path, document_cls):
             raise FixtureError(f"{where}: expected a JSON object")
         if "_id" not in record:
             raise FixtureError(f"{where}: has no _id (fixtures need stable ids)")
+        if not isinstance(record["_id"], ObjectId):
+            raise FixtureError(f'{where}: _id must be an ObjectId, {{"$oid": "<24 hex>"}}')
         where += f" (_id {record['_id']})"
+        for field, reason in storage_problems(record):
+            raise FixtureError(f"{where}: {field}: {reason}")
         if record["_id"] in seen:
             raise FixtureError(f"{where}: duplicate _id")
         seen.add(record["_id"])
@@ -97,9 +113,28 @@ def read_fixture(path, document_cls):
             raise FixtureError(f"{where}: {exc}") from None
         except ValidationError as exc:
             raise FixtureError(f"{where}: {describe(exc)}") from None
+        size = len(bson.encode(document.to_mongo()))
+        if size > MAX_DOCUMENT_BYTES:
+            raise FixtureError(f"{where}: {size:,} bytes; MongoDB stores at most {MAX_DOCUMENT_BYTES:,} per document")
         document._fixture_where = where
         documents.append(document)
     return documents
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def check_unique(loaded, database):
+    """No record may collide with another, or (unless flushing) with a stored document,
+    on a unique index: the insert would stop halfway."""
+    for document_cls, documents in loaded:
+        raws = [document.to_mongo().to_dict() for document in documents]
+        for position, index, fields in unique_conflicts(document_cls, raws, database=database):
+            raise FixtureError(
+                f"{documents[position]._fixture_where}: {', '.join(fields)}: the unique index {index} "
+                "already holds this key (another record or a stored document)"
+            )
 
 
 def check_references(loaded, database_counts):

@@ -129,12 +129,25 @@ def test_if_empty_does_nothing_when_clients_exist():
         (
             "interactions.json",
             lambda r: r[1]["custom"].update({"$where": 1}),
-            "custom: $where: keys must not start with '$'",
+            "custom.$where: keys must not start with '$'",
         ),
         ("engagements.json", lambda r: r[0].pop("_id"), "engagements.json: record 1: has no _id"),
         ("engagements.json", lambda r: r.append(dict(r[0])), "duplicate _id"),
         ("clients.json", lambda r: r[0].update(name=None), "clients.json: record 1"),
         ("clients.json", lambda r: r[0].update(_id={"$oid": "zz"}), "clients.json: invalid Extended JSON"),
+        ("clients.json", lambda r: r[0].update(_id={"a": 1}), 'record 1: _id must be an ObjectId, {"$oid"'),
+        ("clients.json", lambda r: r[0].update(_id=[1]), "record 1: _id must be an ObjectId"),
+        ("interactions.json", lambda r: r[0].update(interactionDate={"$date": float("nan")}), "interactions.json:"),
+        ("interactions.json", lambda r: r[0].update(interactionDate={"$date": float("inf")}), "interactions.json:"),
+        ("interactions.json", lambda r: r[0].update(interactionDate={"$date": 10**20}), "interactions.json:"),
+        ("interactions.json", lambda r: r[0].update(custom=deep(150)), "custom.a.a.a"),
+        ("interactions.json", lambda r: r[0]["custom"].update(n=2**70), "integers must fit in 64 bits"),
+        (
+            "interactions.json",
+            lambda r: [x["custom"].update(csvName="a.csv", csvLine=7) for x in r[3:5]],
+            "record 5 (_id 5f18d12f42262eec0d435604): engagementId, custom.csvName, custom.csvLine: the unique index "
+            "csv_row_unique already holds this key",
+        ),
     ],
 )
 def test_malformed_fixture_names_file_and_record_and_writes_nothing(fixtures_copy, file, change, message):
@@ -144,6 +157,42 @@ def test_malformed_fixture_names_file_and_record_and_writes_nothing(fixtures_cop
     assert message in str(caught.value)
     assert "Nothing was written" in str(caught.value)
     assert counts() == {"client": 0, "engagement": 0, "interaction": 0}
+
+
+def deep(levels):
+    value = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def test_a_fixture_nested_beyond_the_parser_is_named(fixtures_copy):
+    (fixtures_copy / "clients.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CommandError, match="clients.json: invalid JSON: nested too deeply"):
+        run_seed("--fixtures", str(fixtures_copy))
+
+
+def test_a_fixture_that_is_a_directory_is_named(fixtures_copy):
+    (fixtures_copy / "clients.json").unlink()
+    (fixtures_copy / "clients.json").mkdir()
+    with pytest.raises(CommandError, match="clients.json: not a file. Nothing was written"):
+        run_seed("--fixtures", str(fixtures_copy))
+    assert counts() == {"client": 0, "engagement": 0, "interaction": 0}
+
+
+def test_a_record_colliding_with_a_stored_document_on_a_unique_index_writes_nothing(fixtures_copy):
+    records = json.loads((fixtures_copy / "interactions.json").read_text())
+    run_seed()
+    Interaction.objects(pk=records[0]["_id"]["$oid"]).delete()
+    Interaction._get_collection().update_one(
+        {"_id": extjson.loads(json.dumps(records[1]["_id"]))},
+        {"$set": {"custom.csvName": "a.csv", "custom.csvLine": 3}},
+    )
+    edit(fixtures_copy / "interactions.json", lambda r: r[0]["custom"].update(csvName="a.csv", csvLine=3))
+    before = counts()
+    with pytest.raises(CommandError, match="record 1 .*csv_row_unique already holds this key"):
+        run_seed("--fixtures", str(fixtures_copy))
+    assert counts() == before
 
 
 def test_invalid_json_names_the_line(fixtures_copy):
