@@ -16,7 +16,7 @@ from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
 from topbox.dates import at_or_after, to_utc
 
-INTERVALS = ("day", "week", "month")
+INTERVALS = ("day", "week", "month", "year")
 TOP_AGENTS = 10
 MAX_SERIES = 10_000  # intervals in one series: 27 years of days
 ABSENT = "absent"  # the key counting interactions without a sentiment
@@ -27,7 +27,11 @@ class StatsError(ValueError):
     """The arguments do not describe a range or an interval; the message says why."""
 
 
-def interaction_stats(*, client=None, engagement=None, start=None, end=None, interval="day", top_agents=TOP_AGENTS):
+class SeriesTooLong(StatsError):
+    """The series would hold more than ``MAX_SERIES`` intervals."""
+
+
+def interaction_stats(*, client=None, engagement=None, start=None, end=None, interval=None, top_agents=TOP_AGENTS):
     """Statistics of the interactions of ``engagement``, of ``client``'s engagements, or all.
 
     ``client`` and ``engagement`` are documents or ids (at most one of them). ``start`` is
@@ -40,7 +44,10 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
 
     ``topAgents`` holds at most ``top_agents`` named agents, most interactions first (ties
     by name). ``series`` runs from the first to the last interval holding an interaction,
-    empty intervals included with zero counts. Raises :class:`StatsError` for bad arguments.
+    empty intervals included with zero counts; ``interval`` says which. Without one, it is
+    the finest of day, week, month and year whose series holds at most ``MAX_SERIES``
+    intervals, so any stored data has a default view (years 1 to 9999 fit in years).
+    Raises :class:`StatsError` for bad arguments, or an ``interval`` too fine for the span.
     """
     if client is not None and engagement is not None:
         raise StatsError("Give a client or an engagement, not both.")
@@ -50,9 +57,15 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
         engagement_ids = list(Engagement.objects(clientId=_id(client)).scalar("id"))
     else:
         engagement_ids = None
-    pipeline = stats_pipeline(engagement_ids, start=start, end=end, interval=interval, top_agents=top_agents)
-    (raw,) = Interaction._get_collection().aggregate(pipeline)
-    return shape(raw, interval)
+    for candidate in (interval,) if interval else INTERVALS:
+        pipeline = stats_pipeline(engagement_ids, start=start, end=end, interval=candidate, top_agents=top_agents)
+        (raw,) = Interaction._get_collection().aggregate(pipeline)
+        try:
+            return shape(raw, candidate)
+        except SeriesTooLong:
+            if interval:
+                raise
+    raise AssertionError("years 1 to 9999 always fit")  # pragma: no cover
 
 
 def stats_pipeline(engagement_ids=None, *, start=None, end=None, interval="day", top_agents=TOP_AGENTS):
@@ -132,7 +145,7 @@ def shape(raw, interval):
     if buckets:
         when, last = min(buckets), max(buckets)
         if intervals_between(when, last, interval) > MAX_SERIES:
-            raise StatsError(
+            raise SeriesTooLong(
                 f"The series would span more than {MAX_SERIES} {interval}s: give a shorter range (from, to) "
                 "or a longer interval."
             )
@@ -142,11 +155,19 @@ def shape(raw, interval):
             if when == last:
                 break
             when = next_interval(when, interval)
-    return {"total": sum(sentiments.values()), "sentiments": sentiments, "topAgents": agents, "series": series}
+    return {
+        "total": sum(sentiments.values()),
+        "sentiments": sentiments,
+        "topAgents": agents,
+        "interval": interval,
+        "series": series,
+    }
 
 
 def intervals_between(first, last, interval):
     """How many intervals a series from ``first`` to ``last`` (both interval starts) holds."""
+    if interval == "year":
+        return last.year - first.year + 1
     if interval == "month":
         return (last.year - first.year) * 12 + last.month - first.month + 1
     return (last - first).days // (7 if interval == "week" else 1) + 1
@@ -158,6 +179,8 @@ def next_interval(when, interval):
         return when + datetime.timedelta(days=1)
     if interval == "week":
         return when + datetime.timedelta(weeks=1)
+    if interval == "year":
+        return when.replace(year=when.year + 1)
     return when.replace(year=when.year + when.month // 12, month=when.month % 12 + 1)
 
 

@@ -16,6 +16,7 @@ from interactions.filters import InteractionFilter
 from interactions.ingest import Columns, IngestError, Options, ingest_csv
 from interactions.serializers import InteractionSerializer
 from interactions.stats import INTERVALS, StatsError, interaction_stats
+from topbox.api.errors import BadRequest
 from topbox.api.fields import DATE_SCHEMA
 from topbox.api.filters import ChoicesParam, DateParam, Param, QueryFilter, check_query_params
 from topbox.api.pagination import both_ways
@@ -63,6 +64,8 @@ STATS_SCHEMA = {
         "total": {"type": "integer"},
         "sentiments": {"type": "object", "additionalProperties": {"type": "integer"},
                        "description": "Counts per sentiment; `absent` counts interactions without one."},
+        "interval": {"type": "string", "enum": list(INTERVALS),
+                     "description": "The series' interval: as asked, else the finest that fits the data."},
         "topAgents": {"type": "array", "items": {"type": "object", "properties": {
             "agentName": {"type": "string"}, "total": {"type": "integer"},
             "sentiments": {"type": "object", "additionalProperties": {"type": "integer"}}}}},
@@ -102,10 +105,10 @@ class InteractionStatsView(APIView):
         values = StatsParams.values(request.query_params)
         try:
             stats = interaction_stats(
-                **scope, start=values.get("from"), end=values.get("to"), interval=values.get("interval", "day")
+                **scope, start=values.get("from"), end=values.get("to"), interval=values.get("interval")
             )
         except StatsError as exc:
-            raise ValidationError({"detail": [str(exc)]}) from None
+            raise BadRequest(str(exc)) from None
         return Response(stats)
 
 
@@ -184,7 +187,7 @@ class InteractionImportView(APIView):
             body = {"detail": str(exc), "rejected": exc.rejected, "problems": problems(exc.problems)}
             return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         except ValueError as exc:
-            raise ValidationError({"detail": [str(exc)]}) from None
+            raise BadRequest(str(exc)) from None
         return Response(summary(result), status=status.HTTP_201_CREATED if result.inserted else status.HTTP_200_OK)
 
     def upload(self, request, name):

@@ -54,5 +54,6 @@ urlpatterns = [
     path("", include(router.urls)),
 ]
 
+handler400 = "topbox.api.errors.bad_request"
 handler404 = "topbox.api.errors.not_found"
 handler500 = "topbox.api.errors.server_error"

@@ -210,20 +210,20 @@ EMPTY = {
 
 
 def test_empty_ranges(world):
-    assert interaction_stats(start=at(2024, 12, 1), end=at(2024, 12, 1)) == EMPTY
-    assert interaction_stats(start=at(2030, 1, 1)) == EMPTY
-    assert interaction_stats(end=at(2000, 1, 1), interval="month") == EMPTY
-    assert interaction_stats(client=world["clients"][2]) == EMPTY  # a client without engagements
+    assert interaction_stats(start=at(2024, 12, 1), end=at(2024, 12, 1)) == {**EMPTY, "interval": "day"}
+    assert interaction_stats(start=at(2030, 1, 1)) == {**EMPTY, "interval": "day"}
+    assert interaction_stats(end=at(2000, 1, 1), interval="month") == {**EMPTY, "interval": "month"}
+    assert interaction_stats(client=world["clients"][2]) == {**EMPTY, "interval": "day"}  # no engagements
 
 
 def test_an_empty_database():
-    assert interaction_stats(interval="week") == EMPTY
+    assert interaction_stats(interval="week") == {**EMPTY, "interval": "week"}
 
 
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"interval": "year"}, "Unknown interval 'year'"),
+        ({"interval": "decade"}, "Unknown interval 'decade'"),
         ({"start": at(2024, 2, 1), "end": at(2024, 1, 1)}, "must not be after"),
         ({"start": "2024-01-01"}, "start must be a datetime"),
         ({"top_agents": 0}, "top_agents must be a positive integer"),

@@ -160,7 +160,7 @@ class DateRangeFilter(ListFilter):
         bounds = {}
         if self.date_from:
             bounds[f"{self.field_name}__gte"] = midnight(self.date_from)
-        if self.date_to:
+        if self.date_to and self.date_to < datetime.date.max:  # through 9999-12-31: no upper bound
             bounds[f"{self.field_name}__lt"] = midnight(self.date_to + datetime.timedelta(days=1))
         return queryset.filter(**bounds)
 

@@ -131,7 +131,12 @@ class JSONObjectField(forms.JSONField):
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
-        return json.dumps(value, ensure_ascii=False, indent=2)
+        text = json.dumps(value, ensure_ascii=False, indent=2)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the input): shown escaped, as typed
+            return json.dumps(value, indent=2)
+        return text
 
     def validate(self, value):
         super().validate(value)

@@ -1,11 +1,20 @@
-"""How errors become JSON responses: a client never sees a traceback or a 500 for its input."""
+"""How errors become JSON responses: a client never sees a traceback or a 500 for its input.
+
+One shape everywhere on the API: ``{"detail": "<message>"}`` (sometimes with more keys,
+such as ``dependents`` or ``problems``), or, for invalid fields, DRF's
+``{"<field>": ["<message>", ...]}``.
+"""
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
+from django.views import defaults
 from mongoengine.errors import ValidationError as DocumentValidationError
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ServerSelectionTimeoutError
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,6 +33,14 @@ def document_errors(error):
     return {"non_field_errors": [error.message]}
 
 
+class BadRequest(APIException):
+    """A request that is well-formed but asks for something that cannot be answered."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+    default_code = "bad_request"
+
+
 def exception_handler(exc, context):
     if isinstance(exc, HasDependents):
         return Response({"detail": str(exc), "dependents": exc.counts}, status=status.HTTP_409_CONFLICT)
@@ -34,7 +51,27 @@ def exception_handler(exc, context):
     if isinstance(exc, (ServerSelectionTimeoutError, ConnectionFailure)):
         logger.error("MongoDB unavailable: %s", exc)
         return Response({"detail": "The database is unavailable; try again shortly."}, status=503)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):  # ValidationError("message")
+        response.data = {"detail": " ".join(str(message) for message in response.data)}
+    return response
+
+
+def bad_request(request, exception=None):
+    """A request Django refuses before any view (a Host it does not serve, too many
+    parameters): JSON on the API, Django's own page for the admin and other HTML pages."""
+    if is_html_route(request.path):
+        return defaults.bad_request(request, exception)
+    message = "Bad request."
+    if isinstance(exception, DisallowedHost):
+        message = "Bad request: the Host header is not one this server answers to."
+    elif isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        message = f"Bad request: more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters."
+    return JsonResponse({"detail": message}, status=400)
+
+
+def is_html_route(path):
+    return path.startswith(("/admin/", "/api-auth/", "/docs"))
 
 
 def not_found(request, exception=None):

@@ -40,12 +40,15 @@ class Param:
 
     description = ""
     schema_type = str
+    max_length = 1000  # no value the API stores is longer; MongoDB's regular expressions stop at 32 KB
 
-    def __init__(self, field=None, description=None, name=None):
+    def __init__(self, field=None, description=None, name=None, max_length=None):
         self.field = field
         self.name = name  # when the parameter's name is no Python identifier ("from")
         if description:
             self.description = description
+        if max_length:
+            self.max_length = max_length
 
     def bind(self, attribute):
         self.name = self.name or attribute
@@ -58,7 +61,13 @@ class Param:
         return {self.field: value}
 
     def filter(self, raw, view):
-        return self.fragment(self.parse(plain_value(self.name, raw)), view)
+        return self.fragment(self.value(raw), view)
+
+    def value(self, raw):
+        """The parsed value of ``raw``; a 400 naming the parameter if it is not one."""
+        if len(raw) > self.max_length:
+            raise self.invalid(f"Give at most {self.max_length} characters.")
+        return self.parse(plain_value(self.name, raw))
 
     def invalid(self, message):
         return ValidationError({self.name: [message]})
@@ -69,10 +78,16 @@ class ExactParam(Param):
 
 
 class SearchParam(Param):
-    """Case-insensitive substring of any of ``fields``; regular-expression characters match themselves."""
+    """Case-insensitive substring of any of ``fields``; regular-expression characters match themselves.
 
-    def __init__(self, *fields, description=None):
-        super().__init__(fields[0], description or f"Case-insensitive substring of {' or '.join(fields)}.")
+    At most ``max_length`` characters: a longer term cannot be a substring of the fields
+    it searches, and MongoDB caps the length of a regular expression.
+    """
+
+    def __init__(self, *fields, description=None, max_length=200):
+        super().__init__(
+            fields[0], description or f"Case-insensitive substring of {' or '.join(fields)}.", max_length=max_length
+        )
         self.fields = fields
 
     def fragment(self, value, view):
@@ -153,6 +168,8 @@ class CustomPathParam(Param):
             raise ValidationError(
                 {name: ["Not a valid path inside custom: dot-separated keys, none starting with '$'."]}
             )
+        if len(raw) > self.max_length:
+            raise ValidationError({name: [f"Give at most {self.max_length} characters."]})
         value = plain_value(name, raw)
         candidates = [value]
         for convert in (int, float):
@@ -186,11 +203,7 @@ class QueryFilter:
     @classmethod
     def values(cls, query_params):
         """The parsed values of the declared parameters present in ``query_params``."""
-        return {
-            name: param.parse(plain_value(name, query_params[name]))
-            for name, param in cls.params.items()
-            if name in query_params
-        }
+        return {name: param.value(query_params[name]) for name, param in cls.params.items() if name in query_params}
 
     @classmethod
     def build(cls, query_params, view):

@@ -93,6 +93,10 @@ class DocumentViewSet(viewsets.GenericViewSet):
             raise NotFound(f"No {self.document.__name__.lower()} with id {self.kwargs[self.lookup_field]!r}.")
         return raw
 
+    def get_object(self):
+        """The stored document, as DRF's metadata (OPTIONS) and object permissions ask for it."""
+        return self.get_raw()
+
     def represent(self, rows, only=None, expand=None):
         data = self.serializer_class.represent(rows, only)
         if expand:
@@ -106,7 +110,7 @@ class DocumentViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         values = serializer.validated_data
         if "_id" in values and self.collection.count_documents({"_id": values["_id"]}, limit=1):
-            raise ValidationError({"_id": [f"A {self.document.__name__.lower()} with this id already exists."]})
+            raise ValidationError({"_id": [f"{with_article(self.document.__name__.lower())} with this id already exists."]})
         raw = serializer.build_document(values).to_mongo().to_dict()
         self.collection.insert_one(raw)
         response = Response(self.represent([raw])[0], status=status.HTTP_201_CREATED)
@@ -216,6 +220,11 @@ class DocumentViewSet(viewsets.GenericViewSet):
         response = super().finalize_response(request, response, *args, **kwargs)
         patch_vary_headers(response, ["Accept"])
         return response
+
+
+def with_article(noun):
+    """"An interaction", "A client"."""
+    return f"{'An' if noun[:1].lower() in 'aeiou' else 'A'} {noun}"
 
 
 def visible_parent(document_cls, raw_id, visible_filter):
