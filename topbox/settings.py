@@ -189,3 +189,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Development error pages summarise each variable, so they render fast whatever a frame holds.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "topbox.debug.BoundedExceptionReporterFilter"
