@@ -40,6 +40,7 @@ import bson
 from pymongo.errors import BulkWriteError
 
 from interactions.documents import SENTIMENTS, Interaction
+from topbox.documents import confirm_parents
 from topbox.fields import MAX_DOCUMENT_BYTES, storage_problems
 
 NAME_KEY = "csvName"
@@ -214,18 +215,27 @@ def _process(stream, reader, result, options, collection, on_reject, on_progress
 
 
 def _insert(collection, documents, result):
-    """Insert unordered; rows already stored (duplicate key on the CSV row) are counted, not errors."""
+    """Insert unordered; rows already stored (duplicate key on the CSV row) are counted, not errors.
+
+    Then the engagement must still be there: if it was deleted meanwhile, the rows just
+    inserted are deleted again (``topbox.documents.confirm_parents``) and the ingest stops.
+    """
     if collection is None or not documents:
         return
     try:
-        result.inserted += len(collection.insert_many(documents, ordered=False).inserted_ids)
+        inserted = len(collection.insert_many(documents, ordered=False).inserted_ids)
+        already = 0
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         others = [error for error in errors if error.get("code") != DUPLICATE_KEY]
         if others:
             raise
-        result.inserted += exc.details.get("nInserted", 0)
-        result.already_present += len(errors)
+        inserted, already = exc.details.get("nInserted", 0), len(errors)
+    if confirm_parents(Interaction, documents[:1], delete=False):  # every row has the same engagement
+        collection.delete_many({"_id": {"$in": [document["_id"] for document in documents]}})
+        raise IngestError("The engagement was deleted during the ingest; the rows of this batch were removed.")
+    result.inserted += inserted
+    result.already_present += already
 
 
 class _RowReader:

@@ -137,6 +137,12 @@ class DocumentAdmin(MongoDocumentAdmin):
 
     # Deleting: nothing cascades, and a document still referenced is refused.
 
+    def delete_queryset(self, request, queryset):
+        """One checked delete per document (``Document.delete``): safe against children
+        created meanwhile, which ``QuerySet.delete()`` is not."""
+        for document in queryset:
+            document.delete()
+
     def get_deleted_objects(self, objs, request):
         """Only the documents themselves; those still referenced are "protected", with the counts."""
         documents = list(objs)

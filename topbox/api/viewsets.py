@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from topbox.api.fields import to_object_id
 from topbox.api.filters import QueryFilter, check_query_params, merge
 from topbox.api.pagination import KeysetPagination
+from topbox.documents import confirm_parents, delete_unreferenced
 
 
 class PreconditionFailed(APIException):
@@ -110,9 +111,12 @@ class DocumentViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         values = serializer.validated_data
         if "_id" in values and self.collection.count_documents({"_id": values["_id"]}, limit=1):
-            raise ValidationError({"_id": [f"{with_article(self.document.__name__.lower())} with this id already exists."]})
+            raise ValidationError(
+                {"_id": [f"{with_article(self.document.__name__.lower())} with this id already exists."]}
+            )
         raw = serializer.build_document(values).to_mongo().to_dict()
         self.collection.insert_one(raw)
+        self.confirm_parents(raw)
         response = Response(self.represent([raw])[0], status=status.HTTP_201_CREATED)
         response["ETag"] = etag_of(raw)
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{raw['_id']}")
@@ -142,6 +146,7 @@ class DocumentViewSet(viewsets.GenericViewSet):
             matched = self.collection.replace_one(where, new).matched_count
         if not matched or new is None:
             raise PreconditionFailed() if guarded else NotFound()
+        self.confirm_parents(new, restore=raw)
         response = Response(self.represent([new])[0])
         response["ETag"] = etag_of(new)
         return response
@@ -152,11 +157,21 @@ class DocumentViewSet(viewsets.GenericViewSet):
     def destroy(self, request, *args, **kwargs):
         raw = self.get_raw()
         guarded = self.check_if_match(raw)
-        self.document._from_son(raw).check_deletable()
-        result = self.collection.delete_one(self.unchanged(raw) if guarded else {"_id": raw["_id"]})
-        if not result.deleted_count:
+        where = self.unchanged(raw) if guarded else {"_id": raw["_id"]}
+        if not delete_unreferenced(self.document._from_son(raw), where):
             raise PreconditionFailed() if guarded else NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def confirm_parents(self, raw, restore=None):
+        """A 400 naming the reference if its target was deleted while ``raw`` was written;
+        the write is undone (the new document deleted, or the previous version put back)."""
+        missing = confirm_parents(self.document, [raw], delete=restore is None)
+        if missing:
+            if restore is not None:
+                self.collection.replace_one({"_id": raw["_id"]}, restore)
+            raise ValidationError(
+                {name: [f"{target} {ids[0]} does not exist."] for name, (target, ids) in missing.items()}
+            )
 
     def check_if_match(self, raw):
         """Refuse with 412 if If-Match names another version; say whether it guards the write."""
@@ -223,7 +238,7 @@ class DocumentViewSet(viewsets.GenericViewSet):
 
 
 def with_article(noun):
-    """"An interaction", "A client"."""
+    """ "An interaction", "A client"."""
     return f"{'An' if noun[:1].lower() in 'aeiou' else 'A'} {noun}"
 
 

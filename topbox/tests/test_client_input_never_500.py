@@ -8,12 +8,11 @@ many parameters). API errors have one shape: ``{"detail": "..."}``, or a dict of
 
 import datetime
 
-
 import pytest
 from django.test import Client as DjangoClient
 
 from interactions.documents import Interaction
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from topbox.tests.factories import make_engagement, make_interaction
 
 UTC = datetime.UTC
 FIRST = datetime.datetime(1, 1, 1, tzinfo=UTC)
@@ -142,14 +141,17 @@ def test_error_bodies_have_one_shape(staff_api, anonymous_api, data):
         staff_api.get(f"/interactions/{'0' * 24}").json(),  # 404
         staff_api.post("/interactions", "{", content_type="application/json").json(),  # 400 parse
         staff_api.get("/stats", {"from": "2021-01-01", "to": "2020-01-01"}).json(),  # 400 range
-        staff_api.post(f"/engagements/{data['engagement'].pk}/imports?name=a.csv&tz=Mars/Base", b"a\n",
-                       content_type="text/csv").json(),  # fmt: skip
+        staff_api.post(
+            f"/engagements/{data['engagement'].pk}/imports?name=a.csv&tz=Mars/Base", b"a\n", content_type="text/csv"
+        ).json(),
         staff_api.delete(f"/engagements/{data['engagement'].pk}").json(),  # 409
     ]
     for body in bodies:
         assert isinstance(body["detail"], str), body
     field_errors = staff_api.get("/interactions", {"sentiment": "Furious"}).json()
-    assert field_errors == {"sentiment": ["Give one or more of Positive, Negative, Neutral, Mixed, separated by commas."]}
+    assert field_errors == {
+        "sentiment": ["Give one or more of Positive, Negative, Neutral, Mixed, separated by commas."]
+    }
 
 
 def test_duplicate_ids_are_named_with_the_right_article(staff_api, data):
@@ -163,4 +165,3 @@ def test_duplicate_ids_are_named_with_the_right_article(staff_api, data):
     again = staff_api.post("/engagements", {"_id": str(data["engagement"].pk), "clientId": str(data["client"].pk),
                                             "name": "x"}, format="json")  # fmt: skip
     assert again.json() == {"_id": ["An engagement with this id already exists."]}
-

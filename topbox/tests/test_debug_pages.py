@@ -17,5 +17,6 @@ def test_a_debug_page_summarises_huge_variables(settings):
     assert response.status_code == 500
     assert "failed with 20000 rows" in page
     assert len(page) < 500_000
-    assert "x" * 1000 not in page and "y" * 1000 not in page
+    assert "x" * 1000 not in page
+    assert "y" * 1000 not in page
     assert "..." in page
