@@ -7,11 +7,21 @@ Timeouts are short so that a dead database fails a request or a command in secon
 with a message that says where we looked.
 """
 
+import contextvars
+
 import mongoengine
+import pymongo
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from pymongo import uri_parser
-from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
+from pymongo.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    ExecutionTimeout,
+    InvalidURI,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
 DEFAULT_DATABASE = "topbox"
 
@@ -49,6 +59,7 @@ def connect(uri=None, **options):
         tz_aware=True,
         serverSelectionTimeoutMS=settings.MONGO_TIMEOUT_MS,
         connectTimeoutMS=settings.MONGO_TIMEOUT_MS,
+        socketTimeoutMS=settings.MONGO_SOCKET_TIMEOUT_MS,
         uuidRepresentation="standard",
         **options,
     )
@@ -59,9 +70,11 @@ def database():
 
 
 def ping():
-    """Ping the server; raise :class:`MongoUnavailable` with a helpful message if it is down."""
+    """Ping the server; raise :class:`MongoUnavailable` with a helpful message if it is down
+    or paused (within ``MONGO_TIMEOUT_MS``)."""
     try:
-        database().command("ping")
+        with pymongo.timeout(settings.MONGO_TIMEOUT_MS / 1000):
+            database().command("ping")
     except PyMongoError as exc:
         hosts, name = parse(configured_uri())
         hint = (
@@ -74,6 +87,36 @@ def ping():
             f"MongoDB at {hosts} (database {name!r}) did not answer within "
             f"{settings.MONGO_TIMEOUT_MS} ms: {type(exc).__name__}; {hint}."
         ) from exc
+
+
+def is_too_slow(exc):
+    """The query ran out of time on a server that still answers (a 504), as opposed to a
+    server that does not answer at all (:func:`is_unavailable`, a 503).
+
+    The server says so itself when it stops a query at ``maxTimeMS``; when the client gave
+    up first, a quick ping (outside the expired deadline) tells a slow server from a dead one.
+    """
+    if isinstance(exc, ExecutionTimeout):
+        return True
+    if isinstance(exc, PyMongoError) and exc.timeout and not isinstance(exc, ServerSelectionTimeoutError):
+        return contextvars.Context().run(_answers_ping)
+    return False
+
+
+def is_unavailable(exc):
+    """The server did not answer: down, paused or unreachable."""
+    return isinstance(exc, (ConnectionFailure, ServerSelectionTimeoutError)) or (
+        isinstance(exc, PyMongoError) and exc.timeout and not is_too_slow(exc)
+    )
+
+
+def _answers_ping():
+    try:
+        with pymongo.timeout(min(settings.MONGO_TIMEOUT_MS, 250) / 1000):
+            database().command("ping")
+    except PyMongoError:
+        return False
+    return True
 
 
 def with_database(uri, name):

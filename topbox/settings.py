@@ -33,7 +33,13 @@ DATA_DIR = Path(env.get("TOPBOX_DATA_DIR", str(BASE_DIR / ".data")))
 EMBEDDED_MONGO_PORT = env.get_int("EMBEDDED_MONGO_PORT", 27018)
 EMBEDDED_MONGO_URI = f"mongodb://127.0.0.1:{EMBEDDED_MONGO_PORT}/topbox"
 MONGO_URI = env.get("MONGO_URI", "")
-MONGO_TIMEOUT_MS = env.get_int("MONGO_TIMEOUT_MS", 3000)
+# Server selection and connecting: a database that is down fails a request in about a second.
+MONGO_TIMEOUT_MS = env.get_int("MONGO_TIMEOUT_MS", 1000)
+# What one web request may spend in MongoDB, all its queries together: sent as maxTimeMS,
+# so the server stops a slow query (504), and a paused server is given up on (503).
+MONGO_QUERY_TIMEOUT_MS = env.get_int("MONGO_QUERY_TIMEOUT_MS", 1000)
+# A command's single operation may take longer (index builds, big batches), never forever.
+MONGO_SOCKET_TIMEOUT_MS = env.get_int("MONGO_SOCKET_TIMEOUT_MS", 60_000)
 
 if PRODUCTION:
     env.require_production(
@@ -65,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Bounds each request's MongoDB time; a database that is down or slow is a 503/504.
+    "topbox.middleware.DatabaseDeadlineMiddleware",
     # Serves the admin's and the browsable API's static files under gunicorn too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -12,12 +12,13 @@ from django.core.exceptions import DisallowedHost, TooManyFieldsSent, TooManyFil
 from django.http import JsonResponse
 from django.views import defaults
 from mongoengine.errors import ValidationError as DocumentValidationError
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, ServerSelectionTimeoutError
+from pymongo.errors import DuplicateKeyError
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from topbox import mongo
 from topbox.documents import HasDependents
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,18 @@ def exception_handler(exc, context):
         return Response(document_errors(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DuplicateKeyError):
         return Response({"detail": "A document with this key already exists."}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, (ServerSelectionTimeoutError, ConnectionFailure)):
+    if mongo.is_too_slow(exc):
+        limit = settings.MONGO_QUERY_TIMEOUT_MS
+        logger.warning("MongoDB query over %s ms: %s", limit, exc)
+        return Response(
+            {
+                "detail": f"The query took longer than {limit} ms and was stopped: narrow it (from/to, an "
+                "engagement or a client, a smaller page_size) and try again.",
+                "limit": limit,
+            },
+            status=status.HTTP_504_GATEWAY_TIMEOUT,
+        )
+    if mongo.is_unavailable(exc):
         logger.error("MongoDB unavailable: %s", exc)
         return Response({"detail": "The database is unavailable; try again shortly."}, status=503)
     response = drf_exception_handler(exc, context)

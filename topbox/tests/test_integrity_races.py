@@ -6,6 +6,7 @@ as it can (clearing the children it finds, then deleting, until the delete succe
 Whatever the interleaving, every stored interaction's engagement exists at the end.
 """
 
+import contextlib
 import datetime
 import io
 import threading
@@ -24,15 +25,17 @@ WHEN = datetime.datetime(2020, 5, 16, tzinfo=datetime.UTC)
 
 def orphans():
     engagements = set(Engagement.objects.scalar("id"))
-    return [row for row in Interaction._get_collection().find({}, {"engagementId": 1}) if row["engagementId"] not in engagements]
+    return [
+        row
+        for row in Interaction._get_collection().find({}, {"engagementId": 1})
+        if row["engagementId"] not in engagements
+    ]
 
 
 def save_children(engagement, stop):
     while not stop.is_set():
-        try:
+        with contextlib.suppress(ValidationError):
             Interaction(engagementId=engagement, interactionDate=WHEN, agentName="Saver").save()
-        except ValidationError:
-            pass
 
 
 def insert_children(engagement, stop):
@@ -50,10 +53,8 @@ def ingest_children(engagement, stop):
     while not stop.is_set():
         n += 1
         data = f"interactionDate,agentName\n2020-05-16,Ingester {n}\n2020-05-17,Ingester {n}\n".encode()
-        try:
+        with contextlib.suppress(ingest.IngestError):
             ingest.ingest_csv(io.BytesIO(data), f"r{n}.csv", engagement)
-        except ingest.IngestError:
-            pass
 
 
 def delete_until_gone(engagement):

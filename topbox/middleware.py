@@ -1,0 +1,41 @@
+"""Every web request gets a MongoDB deadline, and a database that fails it a clear answer.
+
+Inside :class:`DatabaseDeadlineMiddleware` all of a request's MongoDB operations share one
+deadline (``MONGO_QUERY_TIMEOUT_MS``, through :func:`pymongo.timeout`): pymongo sends the
+time left as ``maxTimeMS``, so the server stops a slow query itself, and gives up on a
+server that does not answer. The API's exception handler turns these into JSON (503
+unavailable, 504 too slow); here, the other pages (the admin) get a readable HTML page.
+"""
+
+import logging
+
+import pymongo
+from django.conf import settings
+from django.shortcuts import render
+
+from topbox import mongo
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseDeadlineMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with pymongo.timeout(settings.MONGO_QUERY_TIMEOUT_MS / 1000):
+            return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if mongo.is_too_slow(exception):
+            logger.warning("MongoDB query over %s ms on %s", settings.MONGO_QUERY_TIMEOUT_MS, request.path)
+            return render(
+                request,
+                "topbox/database_error.html",
+                {"slow": True, "limit": settings.MONGO_QUERY_TIMEOUT_MS},
+                status=504,
+            )
+        if mongo.is_unavailable(exception):
+            logger.error("MongoDB unavailable on %s: %s", request.path, exception)
+            return render(request, "topbox/database_error.html", {"slow": False}, status=503)
+        return None
