@@ -1,6 +1,8 @@
 """Reading configuration from the environment, with errors that name the variable."""
 
+import math
 import os
+from collections import Counter
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -54,3 +56,21 @@ def require_production(**checks):
             + ", ".join(failing)
             + " (see the configuration table in README.md)."
         )
+
+
+MIN_SECRET_BITS = 256
+
+
+def secret_key_bits(key):
+    """A generous estimate of a key's entropy: its length times the Shannon entropy of its
+    characters. ``"a" * 32`` has 0 bits; ``secrets.token_urlsafe(50)`` about 370."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_character = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return len(key) * per_character
+
+
+def strong_secret_key(key):
+    """At least 50 characters (Django's own deploy check) and :data:`MIN_SECRET_BITS` of entropy."""
+    return len(key) >= 50 and not key.startswith("django-insecure") and secret_key_bits(key) >= MIN_SECRET_BITS

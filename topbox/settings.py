@@ -43,9 +43,12 @@ MONGO_SOCKET_TIMEOUT_MS = env.get_int("MONGO_SOCKET_TIMEOUT_MS", 60_000)
 
 if PRODUCTION:
     env.require_production(
-        DJANGO_SECRET_KEY=SECRET_KEY != DEVELOPMENT_SECRET_KEY and len(SECRET_KEY) >= 32,
+        # At least 50 characters and 256 bits by estimate: generate one with
+        # python3 -c 'import secrets; print(secrets.token_urlsafe(50))'
+        DJANGO_SECRET_KEY=SECRET_KEY != DEVELOPMENT_SECRET_KEY and env.strong_secret_key(SECRET_KEY),
         DJANGO_DEBUG=not DEBUG,
-        DJANGO_ALLOWED_HOSTS=bool(ALLOWED_HOSTS),
+        # Named hosts only: "*" would accept any Host header (cache poisoning, password-reset links).
+        DJANGO_ALLOWED_HOSTS=bool(ALLOWED_HOSTS) and not any("*" in host for host in ALLOWED_HOSTS),
         MONGO_URI=bool(MONGO_URI) and MONGO_URI != EMBEDDED_MONGO_URI,
         # Never the checkout's .data/, where `make run` keeps its local dev/dev login.
         TOPBOX_DATA_DIR="TOPBOX_DATA_DIR" in os.environ or "DJANGO_SQLITE_PATH" in os.environ,
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "topbox.api.middleware.RequestSizeLimitMiddleware",
+    "topbox.security.ContentSecurityPolicyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -186,10 +190,30 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HTTPS in production, each part with an opt-out for a deployment that needs it (README:
+# Security and operations). A proxy that terminates TLS must set X-Forwarded-Proto.
 if PRODUCTION:
     SESSION_COOKIE_SECURE = env.get_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_SSL_REDIRECT = env.get_bool("DJANGO_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes from inside the network speak plain HTTP
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.get_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.get_bool("DJANGO_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Joining the browsers' preload list is the domain owner's decision, not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (topbox/security.py): on in production unless DJANGO_CSP is empty.
+CONTENT_SECURITY_POLICY = env.get(
+    "DJANGO_CSP",
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    if PRODUCTION
+    else "",
+)
 
 LOGGING = {
     "version": 1,

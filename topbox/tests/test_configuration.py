@@ -10,6 +10,14 @@ from django.core.exceptions import ImproperlyConfigured
 from topbox import mongo
 
 SEED_URI = "mongodb://admin:adminpass@localhost:27017/production?authSource=admin"
+STRONG_KEY = "q3Zr9yX1-kV0bT6uJ8mW2pL5sN4dF7hG_aC9eR1tY3iO6zB0xM2nQ8wE5vU7jK4l"
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": STRONG_KEY,
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "MONGO_URI": SEED_URI,
+    "TOPBOX_DATA_DIR": "/srv/topbox",
+}
 
 
 def test_parse_takes_the_database_from_the_uri_path():
@@ -54,15 +62,16 @@ def test_a_dead_server_fails_fast_with_a_helpful_message(mongo_down):
         mongo.ping()
 
 
-def django_setup(**environ):
-    """Import the settings in a fresh interpreter with ``environ``; return (exit code, stderr)."""
+def django_setup(*command, **environ):
+    """Import the settings in a fresh interpreter with ``environ`` (and run ``manage.py
+    command`` if given); return (exit code, stderr), or (exit code, stdout + stderr)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "MONGO_URI", "TOPBOX_"))}
     env.update(environ, DJANGO_SETTINGS_MODULE="topbox.settings")
+    arguments = ["manage.py", *command] if command else ["-c", "import django; django.setup()"]
     done = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    return done.returncode, done.stderr
+        [sys.executable, *arguments], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    return done.returncode, (done.stdout + done.stderr) if command else done.stderr
 
 
 def test_production_refuses_development_defaults():
@@ -73,7 +82,7 @@ def test_production_refuses_development_defaults():
 
 def test_production_refuses_debug():
     code, stderr = django_setup(
-        DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com",
+        DJANGO_ENV="production", DJANGO_SECRET_KEY=STRONG_KEY, DJANGO_ALLOWED_HOSTS="api.example.com",
         MONGO_URI=SEED_URI, TOPBOX_DATA_DIR="/srv/topbox", DJANGO_DEBUG="true",
     )  # fmt: skip
     assert code != 0
@@ -82,7 +91,7 @@ def test_production_refuses_debug():
 
 def test_production_starts_when_configured():
     code, stderr = django_setup(
-        DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com",
+        DJANGO_ENV="production", DJANGO_SECRET_KEY=STRONG_KEY, DJANGO_ALLOWED_HOSTS="api.example.com",
         MONGO_URI=SEED_URI, TOPBOX_DATA_DIR="/srv/topbox",
     )  # fmt: skip
     assert code == 0, stderr
@@ -90,7 +99,7 @@ def test_production_starts_when_configured():
 
 def test_production_refuses_the_embedded_database_and_the_checkouts_data():
     code, stderr = django_setup(
-        DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="api.example.com",
+        DJANGO_ENV="production", DJANGO_SECRET_KEY=STRONG_KEY, DJANGO_ALLOWED_HOSTS="api.example.com",
         MONGO_URI="mongodb://127.0.0.1:27018/topbox",
     )  # fmt: skip
     assert code != 0
@@ -109,3 +118,40 @@ def test_bad_settings_name_the_variable(name, value, message):
     code, stderr = django_setup(**{name: value})
     assert code != 0
     assert message in stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["a" * 32, "x" * 50, "ab" * 40, "django-insecure-" + STRONG_KEY, STRONG_KEY[:40]],
+)
+def test_production_refuses_a_weak_secret_key(key):
+    code, stderr = django_setup(**{**PRODUCTION, "DJANGO_SECRET_KEY": key})
+    assert code != 0
+    assert "set DJANGO_SECRET_KEY" in stderr
+
+
+@pytest.mark.parametrize("hosts", ["*", "api.example.com,*", "*.example.com"])
+def test_production_refuses_wildcard_hosts(hosts):
+    code, stderr = django_setup(**{**PRODUCTION, "DJANGO_ALLOWED_HOSTS": hosts})
+    assert code != 0
+    assert "set DJANGO_ALLOWED_HOSTS" in stderr
+
+
+def test_the_deploy_check_passes_without_a_warning_in_production():
+    code, output = django_setup("check", "--deploy", **PRODUCTION)
+    assert code == 0, output
+    assert "System check identified no issues" in output
+    assert "WARNING" not in output
+
+
+def test_the_deploy_check_names_what_an_opt_out_gives_up():
+    _, output = django_setup("check", "--deploy", **PRODUCTION, DJANGO_SSL_REDIRECT="false", DJANGO_HSTS_SECONDS="0")
+    assert "security.W008" in output  # SECURE_SSL_REDIRECT
+    assert "security.W004" in output  # SECURE_HSTS_SECONDS
+
+
+def test_secret_key_bits():
+    from topbox.env import secret_key_bits
+
+    assert secret_key_bits("a" * 32) == 0
+    assert secret_key_bits(STRONG_KEY) > 256
