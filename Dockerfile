@@ -16,8 +16,12 @@ RUN pip install "pip==26.3" \
     && pip install --no-deps --build-constraint build-constraints.txt -r requirements-nodeps.txt
 
 COPY . .
-RUN DJANGO_ENV=development python manage.py collectstatic --noinput --verbosity 0 \
-    && useradd --create-home --uid 10001 topbox \
+# The static files and their manifest, built under the production settings the image runs
+# with (CompressedManifestStaticFilesStorage); the placeholders below exist only for this step.
+RUN DJANGO_ENV=production DJANGO_ALLOWED_HOSTS=build.invalid MONGO_URI=mongodb://build.invalid/topbox \
+    TOPBOX_DATA_DIR=/tmp DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    python manage.py collectstatic --noinput --verbosity 0
+RUN useradd --create-home --uid 10001 topbox \
     && mkdir -p /data \
     && chown topbox /data
 

@@ -176,7 +176,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.get("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Outside production WhiteNoise serves straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
