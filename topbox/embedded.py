@@ -7,6 +7,8 @@ devserver`` (``make run``) with a persistent data directory, and by the test sui
 in-memory storage on a free port.
 """
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -38,21 +40,26 @@ def port_in_use(port):
 class EmbeddedMongo:
     """Start, wait for and stop one SecantusDB server on 127.0.0.1."""
 
-    def __init__(self, port, storage=MEMORY, log_path=None):
+    def __init__(self, port, storage=MEMORY, log_path=None, pid_path=None):
         self.port = port
         self.storage = storage
         self.log_path = Path(log_path) if log_path else None
+        self.pid_path = Path(pid_path) if pid_path else None  # finds a server an earlier run left
         self.process = None
+        self.notes = []  # what start() found and did, for the caller to show
 
     @property
     def uri(self):
         return f"mongodb://127.0.0.1:{self.port}/"
 
     def start(self, timeout=60):
+        self.stop_orphan()
         if port_in_use(self.port):
             raise EmbeddedMongoError(
-                f"Port {self.port} on 127.0.0.1 is already in use: is another `make run` "
-                "(or another database) running? Stop it, or choose another EMBEDDED_MONGO_PORT."
+                f"Port {self.port} on 127.0.0.1 is already in use, and not by a server this data directory "
+                f"started (no live pid in {self.pid_path}): is another `make run` (or another database) running? "
+                f"Find it with `lsof -i :{self.port}` or `ss -ltnp 'sport = :{self.port}'`, stop it, "
+                "or choose another EMBEDDED_MONGO_PORT."
             )
         if self.storage != MEMORY:
             Path(self.storage).mkdir(parents=True, exist_ok=True)
@@ -74,7 +81,53 @@ class EmbeddedMongo:
         if log is not subprocess.DEVNULL:
             log.close()
         self._wait_until_ready(timeout)
+        if self.pid_path:
+            self.pid_path.write_text(f"{self.process.pid}\n")
         return self
+
+    def stop_orphan(self, timeout=15):
+        """Stop the server an earlier run left behind (killed with -9), found by its pid file.
+
+        Only a live process that is SecantusDB on this storage is stopped; a stale pid file
+        is removed. What was done is added to :attr:`notes`.
+        """
+        if not self.pid_path or not self.pid_path.exists():
+            return
+        try:
+            pid = int(self.pid_path.read_text().strip())
+        except ValueError:
+            pid = None
+        if pid and self._is_ours(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            self.notes.append(
+                f"Found the embedded MongoDB an earlier run left running (pid {pid}, {self.pid_path}); stopped it."
+            )
+        else:
+            self.notes.append(f"Removed a stale pid file ({self.pid_path}: no such server running).")
+        self.pid_path.unlink(missing_ok=True)
+
+    def _is_ours(self, pid):
+        if not _alive(pid):
+            return False
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:  # no /proc (macOS): ask ps
+            command = subprocess.run(["ps", "-p", str(pid), "-o", "command="], capture_output=True).stdout.split()
+        return b"secantus" in command and str(self.storage).encode() in command
+
+    def log_tail(self, lines=15):
+        """The end of the server's log, where the reason for a failed start is."""
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - 8192))
+            tail = log.read().decode("utf-8", "replace").splitlines()[-lines:]
+        return "\n".join(tail)
 
     def _wait_until_ready(self, timeout):
         deadline = time.monotonic() + timeout
@@ -82,9 +135,15 @@ class EmbeddedMongo:
         try:
             while True:
                 if self.process.poll() is not None:
-                    where = f"; see {self.log_path}" if self.log_path else ""
+                    tail = self.log_tail()
+                    cause = f" The end of its log ({self.log_path}):\n{tail}" if tail else ""
+                    if "resource busy" in tail:
+                        cause = (
+                            f" Another process holds the lock on {self.storage}: stop the other server "
+                            f"using that directory.{cause}"
+                        )
                     raise EmbeddedMongoError(
-                        f"The embedded MongoDB server exited with code {self.process.returncode}{where}."
+                        f"The embedded MongoDB server exited with code {self.process.returncode}.{cause}"
                     )
                 try:
                     client.admin.command("ping")
@@ -108,9 +167,24 @@ class EmbeddedMongo:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.pid_path:
+            self.pid_path.unlink(missing_ok=True)
 
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) is not running
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -134,3 +134,49 @@ def test_refuses_to_start_when_the_database_port_is_taken(tmp_path, mongo_uri, m
         process.reader.join(timeout=10)
     assert process.returncode != 0
     assert "is already in use" in "".join(process.lines)
+
+
+@pytest.mark.skipif(EXTERNAL, reason="only the embedded server can be left behind")
+def test_after_kill_9_the_next_run_stops_the_orphaned_database_and_says_so(tmp_path, mongo_uri, manage):
+    web_port, db_port = free_port(), free_port()
+    env = environment(tmp_path, mongo_uri, web_port, db_port)
+    first = manage("devserver", env=env)
+    wait_for_health(web_port, first)
+    orphan = int((tmp_path / "mongo.pid").read_text())
+    os.kill(first.pid, signal.SIGKILL)  # what `kill -9` of `make run` does: nothing is cleaned up
+    first.wait(timeout=10)
+    assert port_in_use(db_port)  # the database survives, orphaned
+
+    second = manage("devserver", env=env)
+    wait_for_health(web_port, second)
+    output = ctrl_c(second)
+    assert f"Found the embedded MongoDB an earlier run left running (pid {orphan}" in output
+    assert "stopped it." in output
+    assert "already holds clients; nothing to seed" in output  # the same data, served again
+    with pytest.raises(ProcessLookupError):
+        os.kill(orphan, 0)
+    assert not (tmp_path / "mongo.pid").exists()
+
+
+def test_a_failed_start_shows_the_cause_from_the_log(tmp_path):
+    """A second server on the same data directory fails on WiredTiger's lock: the error says so."""
+    from topbox.embedded import EmbeddedMongo, EmbeddedMongoError
+
+    with EmbeddedMongo(free_port(), storage=tmp_path / "mongo"):
+        second = EmbeddedMongo(free_port(), storage=tmp_path / "mongo", log_path=tmp_path / "mongo.log")
+        with pytest.raises(EmbeddedMongoError) as caught:
+            second.start(timeout=30)
+    message = str(caught.value)
+    assert f"The end of its log ({tmp_path / 'mongo.log'}):" in message
+    assert f"Another process holds the lock on {tmp_path / 'mongo'}" in message
+    assert message.endswith("Device or resource busy")
+
+
+def test_a_stale_pid_file_is_removed_and_said(tmp_path):
+    from topbox.embedded import EmbeddedMongo
+
+    (tmp_path / "mongo.pid").write_text("999999\n")
+    server = EmbeddedMongo(free_port(), pid_path=tmp_path / "mongo.pid")
+    server.stop_orphan()
+    assert server.notes == [f"Removed a stale pid file ({tmp_path / 'mongo.pid'}: no such server running)."]
+    assert not (tmp_path / "mongo.pid").exists()

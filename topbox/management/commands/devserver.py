@@ -1,3 +1,5 @@
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -13,6 +15,13 @@ from topbox.embedded import EmbeddedMongo, EmbeddedMongoError
 
 def _stop(signum, frame):
     raise KeyboardInterrupt
+
+
+def _die_with_parent():
+    """On Linux, the web server gets SIGTERM if this command is killed (even with -9), so it
+    never keeps the port. The database is found again through its pid file instead."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Command(BaseCommand):
@@ -45,12 +54,18 @@ class Command(BaseCommand):
             else:
                 storage = settings.DATA_DIR / "mongo"
                 database = EmbeddedMongo(
-                    settings.EMBEDDED_MONGO_PORT, storage=storage, log_path=settings.DATA_DIR / "mongo.log"
+                    settings.EMBEDDED_MONGO_PORT,
+                    storage=storage,
+                    log_path=settings.DATA_DIR / "mongo.log",
+                    pid_path=settings.DATA_DIR / "mongo.pid",
                 )
                 try:
                     database.start()
                 except EmbeddedMongoError as exc:
                     raise CommandError(str(exc)) from None
+                finally:
+                    for note in database.notes:
+                        self.stdout.write(note)
                 self.stdout.write(
                     f"Embedded MongoDB on 127.0.0.1:{settings.EMBEDDED_MONGO_PORT}, data kept in {storage}"
                 )
@@ -70,7 +85,8 @@ class Command(BaseCommand):
             else:
                 self.stdout.flush()  # the login above, before runserver's own output
                 runserver = subprocess.Popen(
-                    [sys.executable, str(settings.BASE_DIR / "manage.py"), "runserver", addrport]
+                    [sys.executable, str(settings.BASE_DIR / "manage.py"), "runserver", addrport],
+                    preexec_fn=_die_with_parent,
                 )
                 runserver.wait()
         except KeyboardInterrupt:
