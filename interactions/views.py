@@ -79,7 +79,8 @@ STATS_SCHEMA = {
 @extend_schema_view(
     get=extend_schema(
         parameters=[
-            OpenApiParameter(name, str, description=param.description) for name, param in StatsParams.params.items()
+            OpenApiParameter(name, param.schema(), description=param.description)
+            for name, param in StatsParams.params.items()
         ],
         responses={200: STATS_SCHEMA},
     )
@@ -157,7 +158,9 @@ class InteractionImportView(APIView):
     max_body_setting = "API_MAX_UPLOAD_BYTES"
 
     @extend_schema(
-        parameters=[OpenApiParameter(name, str, description=p.description) for name, p in ImportParams.params.items()],
+        parameters=[
+            OpenApiParameter(name, p.schema(), description=p.description) for name, p in ImportParams.params.items()
+        ],
         request={
             "text/csv": {"type": "string", "format": "binary"},
             "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},

@@ -35,6 +35,18 @@ def plain_value(name, raw):
     return raw
 
 
+# A plain value as :func:`plain_value` accepts it: no NUL, not starting with an operator,
+# an object or an array (leading spaces included).
+PLAIN_PATTERN = r"^([^$\[{\s\x00][^\x00]*)?$"
+OBJECT_ID_PATTERN = "^[0-9a-f]{24}$"
+
+
+def choices_pattern(choices, multiple):
+    """A pattern for one of ``choices``, or (``multiple``) a comma-separated list of them."""
+    one = "(" + "|".join(re.escape(choice) for choice in choices) + ")"
+    return f"^{one}(,{one})*$" if multiple else f"^{one}$"
+
+
 class Param:
     """One query parameter: parses its string and returns a MongoDB filter fragment."""
 
@@ -72,6 +84,10 @@ class Param:
     def invalid(self, message):
         return ValidationError({self.name: [message]})
 
+    def schema(self):
+        """The OpenAPI schema of the values this parameter accepts."""
+        return {"type": "string", "maxLength": self.max_length, "pattern": PLAIN_PATTERN}
+
 
 class ExactParam(Param):
     description = "Exact match."
@@ -99,6 +115,9 @@ class SearchParam(Param):
 
 class ObjectIdParam(Param):
     description = "A 24-hex id."
+
+    def schema(self):
+        return {"type": "string", "pattern": OBJECT_ID_PATTERN}
 
     def parse(self, raw):
         value = to_object_id(raw)
@@ -132,6 +151,12 @@ class ChoicesParam(Param):
     def fragment(self, value, view):
         return {self.field: value[0] if len(value) == 1 else {"$in": value}}
 
+    def schema(self):
+        choices = list(self.choices.values())
+        if self.multiple:
+            return {"type": "string", "pattern": choices_pattern(choices, multiple=True)}
+        return {"type": "string", "enum": choices}
+
 
 class DateParam(Param):
     """An ISO-8601 date or datetime (UTC unless it has a zone), compared with ``operator``."""
@@ -150,6 +175,9 @@ class DateParam(Param):
 
     def fragment(self, value, view):
         return {self.field: at_or_after(value) if self.operator == "$gte" else {self.operator: value}}
+
+    def schema(self):
+        return {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
 
 
 class CustomPathParam(Param):

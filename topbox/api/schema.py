@@ -3,6 +3,19 @@
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter
 
+from topbox.api.filters import OBJECT_ID_PATTERN, choices_pattern
+
+# Ids in the URL: 24 hex digits. The examples are documents of the sample data (fixtures/).
+PATH_IDS = {
+    "client_pk": "5f18d12f42262eec0d435570",
+    "engagement_pk": "5f18d12f42262eec0d435580",
+}
+DETAIL_EXAMPLES = {
+    "/clients/{id}": "5f18d12f42262eec0d435570",
+    "/engagements/{id}": "5f18d12f42262eec0d435580",
+    "/interactions/{id}": "5f18d12f42262eec0d435600",
+}
+
 ERROR_SCHEMA = {
     "type": "object",
     "additionalProperties": True,
@@ -17,17 +30,23 @@ class AutoSchema(openapi.AutoSchema):
         if not hasattr(view, "filter_class") or getattr(view, "action", None) not in ("list", "retrieve"):
             return parameters
         serializer = view.serializer_class
+        names = list(serializer().fields)
         parameters.append(
             OpenApiParameter(
-                "fields", str, description=f"Return only these keys (and _id): {', '.join(serializer().fields)}."
+                "fields",
+                {"type": "string", "pattern": choices_pattern(names, multiple=True)},
+                description=f"Return only these keys (and _id): {', '.join(names)}.",
             )
         )
         if serializer.expandable:
             from topbox.api.viewsets import expansion_paths
 
+            paths = expansion_paths(serializer)
             parameters.append(
                 OpenApiParameter(
-                    "expand", str, description=f"Embed referenced documents: {', '.join(expansion_paths(serializer))}."
+                    "expand",
+                    {"type": "string", "pattern": choices_pattern(paths, multiple=True)},
+                    description=f"Embed referenced documents: {', '.join(paths)}.",
                 )
             )
         if view.action == "list":
@@ -35,7 +54,7 @@ class AutoSchema(openapi.AutoSchema):
                 OpenApiParameter("ordering", str, enum=list(view.orderings), default=view.default_ordering)
             )
             for name, param in view.filter_class.params.items():
-                parameters.append(OpenApiParameter(name, str, description=param.description))
+                parameters.append(OpenApiParameter(name, param.schema(), description=param.description))
             if view.filter_class.custom_paths:
                 parameters.append(
                     OpenApiParameter(
@@ -58,6 +77,36 @@ class AutoSchema(openapi.AutoSchema):
                 code, {"content": {"application/json": {"schema": ERROR_SCHEMA}}, "description": description}
             )
         return bodies
+
+
+def describe_path_ids(result, generator, request, public):
+    """Every id in a URL is 24 hex digits; each has an example from the sample data."""
+    for path, item in result["paths"].items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter["in"] != "path":
+                    continue
+                example = PATH_IDS.get(parameter["name"]) or DETAIL_EXAMPLES.get(path.rstrip("/"))
+                parameter["schema"] = {"type": "string", "pattern": OBJECT_ID_PATTERN}
+                if example:
+                    parameter["example"] = example
+    return result
+
+
+def optional_response_fields(result, generator, request, public):
+    """A response holds only the keys ``?fields=`` names (and ``_id``): none other is required.
+
+    Request bodies keep their required fields and refuse unknown ones
+    (``COMPONENT_SPLIT_REQUEST`` gives them components of their own, ``<Name>Request``).
+    """
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if "_id" not in component.get("properties", {}):
+            continue
+        if name.endswith("Request"):
+            component["additionalProperties"] = False  # an unknown field is a 400
+        else:
+            component["required"] = ["_id"]
+    return result
 
 
 def strip_trailing_slashes(result, generator, request, public):
