@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from topbox import env
+from topbox import env, security
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -210,13 +210,7 @@ if PRODUCTION:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Content-Security-Policy (topbox/security.py): on in production unless DJANGO_CSP is empty.
-CONTENT_SECURITY_POLICY = env.get(
-    "DJANGO_CSP",
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    if PRODUCTION
-    else "",
-)
+CONTENT_SECURITY_POLICY = env.get("DJANGO_CSP", security.DEFAULT_POLICY if PRODUCTION else "")
 
 LOGGING = {
     "version": 1,
