@@ -99,11 +99,9 @@ class EmbeddedMongo:
             pid = None
         if pid and self._is_ours(pid):
             os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(pid):
+            if not self._wait_for_exit(pid, timeout):
                 os.kill(pid, signal.SIGKILL)
+                self._wait_for_exit(pid, 5)
             self.notes.append(
                 f"Found the embedded MongoDB an earlier run left running (pid {pid}, {self.pid_path}); stopped it."
             )
@@ -111,8 +109,17 @@ class EmbeddedMongo:
             self.notes.append(f"Removed a stale pid file ({self.pid_path}: no such server running).")
         self.pid_path.unlink(missing_ok=True)
 
+    def _wait_for_exit(self, pid, timeout):
+        """Until the process is gone and its port free (its threads may outlive its main one)."""
+        deadline = time.monotonic() + timeout
+        while is_running(pid) or port_in_use(self.port):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def _is_ours(self, pid):
-        if not _alive(pid):
+        if not is_running(pid):
             return False
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -177,7 +184,8 @@ class EmbeddedMongo:
         self.stop()
 
 
-def _alive(pid):
+def is_running(pid):
+    """Whether ``pid`` is a running process (a zombie is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
