@@ -34,6 +34,33 @@ def mongo_uri():
             yield uri
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """With ``TEST_POSTGRES=1``, a PostgreSQL server of the session's own; else None (SQLite)."""
+    if os.environ.get("TEST_POSTGRES") != "1":
+        yield None
+        return
+    from topbox.tests.postgres import TemporaryPostgres
+
+    with TemporaryPostgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, postgres_server):
+    """pytest-django's hook: point Django's SQL side at the session's PostgreSQL when there is one."""
+    if postgres_server is None:
+        return
+    import dj_database_url
+    from django.conf import settings
+    from django.db import connections
+
+    connections["default"].close()
+    # In place: Django's connection handler holds this very dict.
+    settings.DATABASES["default"].update(dj_database_url.parse(postgres_server.url("topbox")))
+    del connections["default"]
+
+
 @pytest.fixture(autouse=True)
 def empty_collections(mongo_uri):
     database = mongo.database()
