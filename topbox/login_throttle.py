@@ -14,7 +14,6 @@ from django.shortcuts import render
 from django.utils import timezone
 
 
-
 def lockout_response(request, original_response=None, credentials=None):
     username = get_client_username(request, credentials) or ""
     identity = f"{username}\0{request.axes_ip_address}"

@@ -106,12 +106,8 @@ WSGI_APPLICATION = "topbox.wsgi.application"
 # Django's users, tokens, sessions and admin history: PostgreSQL (or any database
 # dj-database-url knows) from DATABASE_URL, so that every web machine shares them;
 # without it a SQLite file, for one machine. Its directory is created on first use.
-DATABASES = {
-    "default": env.get_database(
-        "DATABASE_URL",
-        {"ENGINE": "django.db.backends.sqlite3", "NAME": env.get("DJANGO_SQLITE_PATH", str(DATA_DIR / "django.sqlite3"))},
-    )
-}
+SQLITE_PATH = env.get("DJANGO_SQLITE_PATH", str(DATA_DIR / "django.sqlite3"))
+DATABASES = {"default": env.get_database("DATABASE_URL", {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH})}
 
 # Token lookups and throttle counters, shared by every process that uses the same
 # CACHE_URL: Redis across machines; by default a table in the SQL database above
