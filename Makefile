@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # pip >= 25.3 reads --build-constraint, which building django-mongoengine needs.
 PIP_VERSION := 26.3
 
-.PHONY: install run db test chromium lint format clean
+.PHONY: install run db test test-postgres postgresql chromium lint format clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,20 @@ db: install
 ## The whole test suite (against MONGO_URI's server if it is set, else an embedded one).
 test: install chromium
 	$(PY) -m pytest
+
+## The auth, token, history and throttling tests again, with Django's SQL side on a
+## PostgreSQL server the suite starts (Debian's binaries, installed when missing).
+test-postgres: install postgresql
+	TEST_POSTGRES=1 $(PY) -m pytest -m postgres
+
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's postgresql for TEST_POSTGRES=1..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "TEST_POSTGRES=1 needs PostgreSQL's server binaries: sudo apt-get install postgresql"; exit 1; \
+	  fi; }
 
 ## The browser tests drive Debian's Chromium (Playwright's own download is not used).
 CHROMIUM ?= /usr/bin/chromium
