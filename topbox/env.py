@@ -34,6 +34,13 @@ def get_int(name, default):
         raise ImproperlyConfigured(f"{name} must be an integer; got {raw!r}.") from None
 
 
+def get_choice(name, default, choices):
+    raw = os.environ.get(name, default)
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(c for c in choices if c)}; got {raw!r}.")
+    return raw
+
+
 def get_list(name, default):
     raw = os.environ.get(name)
     if raw is None:

@@ -35,6 +35,11 @@ EMBEDDED_MONGO_PORT = env.get_int("EMBEDDED_MONGO_PORT", 27018)
 EMBEDDED_MONGO_URI = f"mongodb://127.0.0.1:{EMBEDDED_MONGO_PORT}/topbox"
 MONGO_URI = env.get("MONGO_URI", "")
 MONGO_TIMEOUT_MS = env.get_int("MONGO_TIMEOUT_MS", 3000)
+# Where statistics read on a replica set (primary, primaryPreferred, secondary,
+# secondaryPreferred, nearest); unset: the URI's readPreference (primary by default).
+MONGO_STATS_READ_PREFERENCE = env.get_choice(
+    "MONGO_STATS_READ_PREFERENCE", "", ("", "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
+)  # the names of topbox.mongo.READ_PREFERENCES
 
 if PRODUCTION:
     env.require_production(
