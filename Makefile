@@ -35,24 +35,18 @@ test-postgres: install postgresql
 	TEST_POSTGRES=1 $(PY) -m pytest -m postgres
 
 postgresql:
-	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's postgresql for TEST_POSTGRES=1..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  else \
-	    echo "TEST_POSTGRES=1 needs PostgreSQL's server binaries: sudo apt-get install postgresql"; exit 1; \
-	  fi; }
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { $(call apt-install,postgresql,TEST_POSTGRES=1 needs PostgreSQL's server); }
 
 ## The browser tests drive Debian's Chromium (Playwright's own download is not used).
 CHROMIUM ?= /usr/bin/chromium
 chromium:
-	@test -x $(CHROMIUM) || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium (or set CHROMIUM=...)"; exit 1; \
-	  fi; }
+	@test -x $(CHROMIUM) || { $(call apt-install,chromium,The browser tests need Chromium at $(CHROMIUM) (or set CHROMIUM)); }
+
+# $(call apt-install,PACKAGE,WHAT NEEDS IT): apt-get install PACKAGE when run as root, else say why and how.
+apt-install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's $(1)..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else echo "$(2): sudo apt-get install $(1)"; exit 1; fi
 
 lint: install
 	$(VENV)/bin/ruff check .
