@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.embedded import EmbeddedMongo, free_port
 from topbox import documents, mongo
-from topbox.embedded import EmbeddedMongo, free_port
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +107,7 @@ def screenshot(page, request):
 
 @pytest.fixture(scope="session")
 def _seed_snapshot(mongo_uri):
-    from topbox import seeding
+    from sampledata import seeding
 
     database = mongo.database()
     seeding.seed(flush=True)
@@ -159,7 +159,7 @@ def client_api_for(db):
     """``client_api_for(client_id)``: an API client logged in as a user of that client."""
     from django.contrib.auth import get_user_model
 
-    from clients.accounts import create_client_user
+    from clients.client_users import create_client_user
 
     def make(client_id):
         user, _ = create_client_user(f"user-of-{client_id}", str(client_id))

@@ -2,7 +2,7 @@
 
 ``MONGO_URI`` names the server and the database (the URI's path, as in
 ``mongodb://admin:adminpass@localhost:27017/production?authSource=admin``). Without it,
-every process talks to the embedded development server (see ``topbox.embedded``).
+every process talks to the embedded development server (see ``devtools.embedded``).
 Timeouts are short so that a dead database fails a request or a command in seconds,
 with a message that says where we looked.
 """

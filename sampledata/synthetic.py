@@ -21,7 +21,7 @@ from pymongo.errors import BulkWriteError
 from clients.documents import Client
 from engagements.documents import Engagement
 from interactions.documents import Interaction
-from topbox.seeding import CollectionResult
+from sampledata.seeding import CollectionResult
 
 CHANNELS = ("Phone", "Chat", "SMS", "Twitter", "Facebook")
 PERIOD_START = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
