@@ -24,6 +24,7 @@ class SourceFilter(DistinctValuesFilter):
     field_name = "name"
 
 
+@admin.register(Engagement)
 class EngagementAdmin(DocumentAdmin):
     list_display = ("name", "client")
     list_filter = (ClientFilter, SourceFilter)
@@ -34,7 +35,3 @@ class EngagementAdmin(DocumentAdmin):
     @admin.display(description="client")
     def client(self, engagement):
         return self.link(referenced(engagement, "clientId"))
-
-
-# @admin.register needs a subclass of Django's ModelAdmin; mongo_admin's is of a copy of it.
-admin.site.register(Engagement, EngagementAdmin)

@@ -54,6 +54,7 @@ class DateFilter(DateRangeFilter):
     field_name = "interactionDate"
 
 
+@admin.register(Interaction)
 class InteractionAdmin(DocumentAdmin):
     list_display = ("interactionDate", "agentName", "sentiment", "engagement", "client")
     list_filter = (SentimentFilter, ClientFilter, EngagementFilter, DateFilter)
@@ -71,7 +72,3 @@ class InteractionAdmin(DocumentAdmin):
     def client(self, interaction):
         engagement = referenced(interaction, "engagementId")
         return self.link(engagement and referenced(engagement, "clientId"))
-
-
-# @admin.register needs a subclass of Django's ModelAdmin; mongo_admin's is of a copy of it.
-admin.site.register(Interaction, InteractionAdmin)

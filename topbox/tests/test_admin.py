@@ -11,7 +11,8 @@ from django.core.management import call_command
 
 from clients.documents import Client
 from interactions.documents import Interaction
-from topbox.admin import patches
+from topbox.admin import DocumentAdmin, patches
+from topbox.admin.sites import AdminSite
 from topbox.tests.factories import make_client, make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +231,20 @@ def test_patch_field_empty_values_is_needed(admin_client, records):
     response = admin_client.get("/admin/clients/client/")
     assert response.status_code == 200
     assert "Acme Footwear Inc." in response.content.decode()
+
+
+def test_patch_meta_is_composite_pk_is_needed():
+    """Django 5.2's AdminSite.register() reads _meta.is_composite_pk, which django-mongoengine's lacks."""
+    with patches.reverted("meta-is-composite-pk"), pytest.raises(AttributeError, match="is_composite_pk"):
+        AdminSite().register(Client, DocumentAdmin)
+    AdminSite().register(Client, DocumentAdmin)
+
+
+def test_patch_document_options_is_needed(admin_client, records):
+    """django-mongoengine's _meta takes the "engagement" column for the engagementId field."""
+    with patches.reverted("document-options"), pytest.raises(AttributeError, match="engagement"):
+        admin_client.get("/admin/interactions/interaction/")
+    assert admin_client.get("/admin/interactions/interaction/").status_code == 200
 
 
 def test_every_patch_has_a_test():
