@@ -1,14 +1,12 @@
 from django.contrib import admin
 
 from clients.documents import Client
-from engagements import services
 from engagements.documents import Engagement
+from engagements.selectors import engagement_counts
 from topbox.admin import Children, DocumentAdmin, referenced
 from topbox.admin.filters import DistinctValuesFilter, ReferenceFilter
 
-admin.site.register_children(
-    Client, Children(Engagement, param="client", label="Engagements", count=services.count_by_client)
-)
+admin.site.register_children(Client, Children(Engagement, param="client", label="Engagements", count=engagement_counts))
 
 
 class ClientFilter(ReferenceFilter):

@@ -16,12 +16,11 @@ from django.http import Http404
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django_mongoengine import fields
-from mongoengine import DENY
 
 from topbox.admin.changelist import DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import link
-from topbox.documents import HasDependents, reference_id
+from topbox.documents import HasDependents, dependent_counts, reference_id
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
@@ -196,25 +195,3 @@ def children_column(children):
     column.short_description = children.label
     column.__name__ = f"children_{children.model._meta.model_name}"
     return column
-
-
-def dependent_counts(model, ids):
-    """``{id: {collection: count}}`` of the documents still referencing each of ``ids`` (DENY rules).
-
-    One aggregation per rule for the whole batch, where ``Document.dependents()`` counts
-    one document at a time.
-    """
-    result = {}
-    for (document_cls, field_name), rule in (model._meta.get("delete_rules") or {}).items():
-        if rule != DENY or not ids:
-            continue
-        db_field = document_cls._fields[field_name].db_field
-        collection = document_cls._meta["collection"]
-        pipeline = [
-            {"$match": {db_field: {"$in": ids}}},
-            {"$group": {"_id": f"${db_field}", "count": {"$sum": 1}}},
-        ]
-        for row in document_cls._get_collection().aggregate(pipeline):
-            counts = result.setdefault(row["_id"], {})
-            counts[collection] = counts.get(collection, 0) + row["count"]
-    return result
