@@ -13,7 +13,7 @@ from clients.documents import Client
 from interactions.documents import Interaction
 from topbox.admin import DocumentAdmin, patches
 from topbox.admin.sites import AdminSite
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from topbox.tests.factories import interaction_form, make_client, make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
 
@@ -26,18 +26,6 @@ def records():
     engagement = make_engagement(client)
     interaction = make_interaction(engagement)
     return {"clients/client": client, "engagements/engagement": engagement, "interactions/interaction": interaction}
-
-
-def interaction_form(interaction, **changes):
-    data = {
-        "engagementId": str(interaction.engagementId.pk),
-        "interactionDate_0": interaction.interactionDate.strftime("%Y-%m-%d"),
-        "interactionDate_1": interaction.interactionDate.strftime("%H:%M:%S"),
-        "agentName": interaction.agentName,
-        "sentiment": interaction.sentiment,
-        "custom": '{"csvName": "2020_16_05_report.csv"}',
-    }
-    return {**data, **changes}
 
 
 def test_login_with_a_user_from_createsuperuser(client, monkeypatch, records):
