@@ -20,23 +20,17 @@ from topbox.admin.meta import DocumentOptions
 
 @dataclass(frozen=True)
 class Patch:
-    """Sets ``attributes`` on ``target``, a class of another library."""
+    """Sets ``attributes`` on ``target``, a class of another library.
+
+    Without a target, the patch is of each document ``AdminSite.register`` is given, and
+    ``attributes`` is a function of the document class returning the attributes to set.
+    """
 
     name: str
     django: str  # the Django version whose change needs it; "all" for django-mongoengine's own faults
     why: str
-    target: type
-    attributes: dict
-
-
-@dataclass(frozen=True)
-class DocumentPatch:
-    """Sets ``attributes(document)`` on each document class registered on the admin."""
-
-    name: str
-    django: str
-    why: str
-    attributes: Callable[[type], dict]
+    attributes: dict | Callable[[type], dict]
+    target: type | None = None
 
 
 PATCHES = [
@@ -58,7 +52,7 @@ PATCHES = [
         target=DocumentMetaWrapper,
         attributes={"is_composite_pk": False},
     ),
-    DocumentPatch(
+    Patch(
         name="document-options",
         django="all",
         why=(
@@ -70,46 +64,46 @@ PATCHES = [
 ]
 
 _MISSING = object()
-_originals = {}  # {(patch name, target): {attribute: original value}}
-_applied = {}  # {(patch name, target): {attribute: patched value}}
-_reverted = set()  # names of the patches undone for the moment (reverted())
+_applied = {}  # {(patch name, target): (the originals, the patched values)}
+_reverted = set()  # the names of the patches undone for the moment (reverted())
 
 
 def apply():
     for patch in PATCHES:
-        if isinstance(patch, Patch):
-            _set(patch.name, patch.target, patch.attributes)
+        if patch.target is not None:
+            _apply(patch.name, patch.target, patch.attributes)
 
 
 def apply_to_document(document):
     for patch in PATCHES:
-        if isinstance(patch, DocumentPatch) and patch.name not in _reverted:
-            _set(patch.name, document, patch.attributes(document))
+        if patch.target is None and patch.name not in _reverted:
+            _apply(patch.name, document, patch.attributes(document))
 
 
-def _set(name, target, attributes):
-    if (name, target) not in _originals:
-        _originals[name, target] = {attribute: target.__dict__.get(attribute, _MISSING) for attribute in attributes}
-        _applied[name, target] = attributes
-        for attribute, value in attributes.items():
+def _apply(name, target, values):
+    if (name, target) not in _applied:
+        _applied[name, target] = ({attribute: target.__dict__.get(attribute, _MISSING) for attribute in values}, values)
+        _assign(target, values)
+
+
+def _assign(target, values):
+    for attribute, value in values.items():
+        if value is _MISSING:
+            delattr(target, attribute)
+        else:
             setattr(target, attribute, value)
 
 
 @contextlib.contextmanager
 def reverted(name):
     """Undo the patch called ``name`` for the duration of the block."""
-    targets = [target for patch_name, target in _originals if patch_name == name]
+    applied = [(target, *values) for (patch_name, target), values in _applied.items() if patch_name == name]
     _reverted.add(name)
-    for target in targets:
-        for attribute, original in _originals[name, target].items():
-            if original is _MISSING:
-                delattr(target, attribute)
-            else:
-                setattr(target, attribute, original)
+    for target, originals, _ in applied:
+        _assign(target, originals)
     try:
         yield
     finally:
         _reverted.discard(name)
-        for target in targets:
-            for attribute, value in _applied[name, target].items():
-                setattr(target, attribute, value)
+        for target, _, values in applied:
+            _assign(target, values)
