@@ -86,7 +86,7 @@ def two_clients(mongo_uri):
     (Zenith Bank) has ``sms``. A dict of those names, so that a test adds its own records
     and names the rows it lists by the same keys.
     """
-    from topbox.tests.factories import make_client, make_engagement
+    from sampledata.factories import make_client, make_engagement
 
     acme, zenith = make_client("Acme Footwear Inc.", "Acme"), make_client("Zenith Bank", "Zen")
     phone, chat, sms = make_engagement(acme, "Phone"), make_engagement(acme, "Chat"), make_engagement(zenith, "SMS")

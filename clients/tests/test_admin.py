@@ -4,7 +4,7 @@ import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 
 from clients.documents import Client
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from sampledata.factories import make_client, make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from bson import ObjectId
 
 from engagements.documents import Engagement
-from topbox.tests.factories import make_engagement, make_interaction
+from sampledata.factories import make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
 

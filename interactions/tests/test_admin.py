@@ -7,7 +7,7 @@ import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 
 from interactions.documents import Interaction
-from topbox.tests.factories import interaction_form, make_interaction
+from sampledata.factories import interaction_form, make_interaction
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.core.management import call_command
 
 from clients.documents import Client
 from interactions.documents import Interaction
+from sampledata.factories import interaction_form, make_client, make_engagement, make_interaction
 from topbox.admin import DocumentAdmin, patches
 from topbox.admin.sites import AdminSite
-from topbox.tests.factories import interaction_form, make_client, make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
 
