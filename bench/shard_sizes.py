@@ -3,7 +3,7 @@
     .venv/bin/python bench/shard_sizes.py [--interactions 20000]
 
 Starts its own embedded server (in memory, a free port), adds synthetic interactions
-(``topbox.synthetic``: 5 clients, 50 engagements, every channel's ``custom`` payload),
+(``sampledata.synthetic``: 5 clients, 50 engagements, every channel's ``custom`` payload),
 then measures:
 
 - the documents' BSON size (what MongoDB stores before block compression), and how
@@ -180,13 +180,14 @@ SHARD_KEY_CANDIDATES = {
 def main(interactions):
     import django
 
-    from topbox.embedded import EmbeddedMongo, free_port
+    from devtools.embedded import EmbeddedMongo, free_port
 
     with EmbeddedMongo(free_port()) as server:
         uri = server.uri + DATABASE
         os.environ["MONGO_URI"] = uri
         django.setup()
-        from topbox import documents, mongo, synthetic
+        from sampledata import synthetic
+        from topbox import documents, mongo
 
         mongo.connect(uri)
         documents.ensure_indexes()

@@ -16,6 +16,7 @@ from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import mongo
 from topbox.dates import at_or_after, to_utc
+from topbox.errors import InvalidArguments
 
 INTERVALS = ("day", "week", "month")
 TOP_AGENTS = 10
@@ -24,7 +25,7 @@ ABSENT = "absent"  # the key counting interactions without a sentiment
 SENTIMENT_KEYS = (*SENTIMENTS, ABSENT)
 
 
-class StatsError(ValueError):
+class StatsError(InvalidArguments):
     """The arguments do not describe a range or an interval; the message says why."""
 
 

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "clients",
     "engagements",
     "interactions",
+    "sampledata",
+    "devtools",
 ]
 
 MIDDLEWARE = [

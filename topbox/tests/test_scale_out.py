@@ -21,7 +21,7 @@ import urllib.request
 import pytest
 from django.conf import settings
 
-from topbox.embedded import free_port
+from devtools.embedded import free_port
 
 pytestmark = pytest.mark.postgres
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from topbox.embedded import free_port
+from devtools.embedded import free_port
 
 
 class PostgresUnavailable(RuntimeError):

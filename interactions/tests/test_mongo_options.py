@@ -5,8 +5,8 @@ from pymongo import ReadPreference, WriteConcern
 
 from interactions.documents import Interaction
 from interactions.stats import interaction_stats
+from sampledata.factories import make_engagement, make_interaction
 from topbox import mongo
-from topbox.tests.factories import make_engagement, make_interaction
 
 REPLICA_SET_OPTIONS = "w=majority&retryWrites=true&readPreference=primaryPreferred"
 
