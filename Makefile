@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # pip >= 25.3 reads --build-constraint, which building django-mongoengine needs.
 PIP_VERSION := 26.3
 
-.PHONY: install run db test test-postgres postgresql chromium lint format clean
+.PHONY: install run db test test-postgres postgresql redis-server chromium lint format clean
 
 install: $(VENV)/.installed
 
@@ -31,11 +31,15 @@ test: install chromium
 
 ## The auth, token, history and throttling tests again, with Django's SQL side on a
 ## PostgreSQL server the suite starts (Debian's binaries, installed when missing).
-test-postgres: install postgresql
+## The two-gunicorn test then runs on PostgreSQL and Redis, as the compose stack does.
+test-postgres: install postgresql redis-server
 	TEST_POSTGRES=1 $(PY) -m pytest -m postgres
 
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { $(call apt-install,postgresql,TEST_POSTGRES=1 needs PostgreSQL's server); }
+
+redis-server:
+	@command -v redis-server >/dev/null || { $(call apt-install,redis-server,TEST_POSTGRES=1 needs Redis's server); }
 
 ## The browser tests drive Debian's Chromium (Playwright's own download is not used).
 CHROMIUM ?= /usr/bin/chromium

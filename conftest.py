@@ -50,6 +50,18 @@ def postgres_server():
 
 
 @pytest.fixture(scope="session")
+def redis_server(postgres_server):
+    """With ``TEST_POSTGRES=1`` (the compose stack's databases), a Redis server; else None."""
+    if postgres_server is None:
+        yield None
+        return
+    from devtools.redis import TemporaryRedis
+
+    with TemporaryRedis() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, postgres_server):
     """pytest-django's hook: point Django's SQL side at the session's PostgreSQL when there is one."""
     if postgres_server is None:

@@ -1,10 +1,10 @@
 """Two web processes (gunicorn) on the same databases behave as one site.
 
-They share the SQL database (users, tokens, sessions: a SQLite file here, or the
-session's PostgreSQL with TEST_POSTGRES=1) and its cache table (the default CACHE_URL),
-as gunicorn workers on one machine do; web machines sharing PostgreSQL and Redis work the
-same way. Each test speaks as its own client address, forwarded as the compose file's
-nginx does, so that their counts stay apart.
+They share the SQL database (users, tokens, sessions) and the cache: a SQLite file and
+the cache table in it (the defaults), as gunicorn workers on one machine do; with
+TEST_POSTGRES=1, PostgreSQL and Redis, as web machines in the compose stack do. Each
+test speaks as its own client address, forwarded as the compose file's nginx does, so
+that their counts stay apart.
 """
 
 import http.cookiejar
@@ -38,14 +38,15 @@ print(json.dumps({name: (user.pk, Token.objects.create(user=user).key) for name,
 
 
 @pytest.fixture(scope="module")
-def web(mongo_uri, postgres_server, tmp_path_factory):
-    """``(first, second)``: base URLs of two gunicorn processes, and the users' ``{name: (pk, token)}``."""
+def web(mongo_uri, postgres_server, redis_server, tmp_path_factory):
+    """``((first, second), users, env)``: two gunicorn processes' URLs, ``{name: (pk, token)}``, their env."""
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "CACHE_URL")}
     env.update(LIMITS, DJANGO_SETTINGS_MODULE="topbox.settings", MONGO_URI=mongo_uri, TRUSTED_PROXY_COUNT="1")
     if postgres_server is None:
         env["DJANGO_SQLITE_PATH"] = str(tmp_path_factory.mktemp("web") / "django.sqlite3")
     else:
         env["DATABASE_URL"] = postgres_server.create_database("scale_out")
+        env["CACHE_URL"] = redis_server.url
 
     def manage(*args):
         done = subprocess.run(
@@ -71,7 +72,7 @@ def web(mongo_uri, postgres_server, tmp_path_factory):
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for url in urls:
             wait_until_up(url)
-        yield urls, users
+        yield urls, users, env
     finally:
         for process in processes:
             process.terminate()
@@ -125,7 +126,7 @@ class Browser:
 
 
 def test_a_token_revoked_through_one_process_is_refused_by_the_other_at_once(web):
-    (first, second), users = web
+    (first, second), users, _ = web
     user_pk, token = users["reader"]
     client = Browser("203.0.113.10")
     assert client.status(second + "/clients", token=token) == 200  # the token's user is now cached
@@ -144,7 +145,7 @@ def test_a_token_revoked_through_one_process_is_refused_by_the_other_at_once(web
 
 
 def test_a_users_requests_are_counted_across_both_processes(web):
-    (first, second), users = web
+    (first, second), users, _ = web
     token = users["busy"][1]
     client = Browser("203.0.113.20")
     codes = [client.status((first, second)[n % 2] + "/clients", token=token) for n in range(6)]
@@ -156,14 +157,14 @@ def test_a_users_requests_are_counted_across_both_processes(web):
 
 
 def test_failed_tokens_are_counted_across_both_processes(web):
-    (first, second), _ = web
+    (first, second), _, _ = web
     guesser = Browser("203.0.113.30")
     codes = [guesser.status((first, second)[n % 2] + "/clients", token=f"guess{n}") for n in range(4)]
     assert codes == [401, 401, 401, 429]
 
 
 def test_a_login_locked_out_on_one_process_is_locked_out_on_the_other(web):
-    (first, second), _ = web
+    (first, second), _, _ = web
     guesser = Browser("203.0.113.40")
     guesser.request(first + "/admin/login/")
     wrong = {"username": "root", "password": "wrong"}
@@ -175,3 +176,19 @@ def test_a_login_locked_out_on_one_process_is_locked_out_on_the_other(web):
     assert status == 429
     assert re.search(r"Try again after \d\d:\d\d UTC", page)
     assert int(headers["Retry-After"]) > 0
+
+
+def test_the_entries_are_in_the_configured_shared_cache(web):
+    (first, _), users, env = web
+    assert Browser("203.0.113.50").status(first + "/clients", token=users["busy"][1]) in (200, 429)
+    if "CACHE_URL" in env:  # Redis
+        import redis
+
+        keys = [key.decode() for key in redis.Redis.from_url(env["CACHE_URL"]).keys("topbox:*")]
+    else:  # the cache table in the SQLite file
+        import sqlite3
+
+        with sqlite3.connect(env["DJANGO_SQLITE_PATH"]) as connection:
+            keys = [row[0] for row in connection.execute("SELECT cache_key FROM topbox_cache")]
+    assert any("topbox.token." in key for key in keys)
+    assert any("throttle_user_" in key for key in keys)
