@@ -113,8 +113,16 @@ WSGI_APPLICATION = "topbox.wsgi.application"
 # Django's users, tokens, sessions and admin history: PostgreSQL (or any database
 # dj-database-url knows) from DATABASE_URL, so that every web machine shares them;
 # without it a SQLite file, for one machine. Its directory is created on first use.
-SQLITE_PATH = env.get("DJANGO_SQLITE_PATH", str(DATA_DIR / "django.sqlite3"))
-DATABASES = {"default": env.get_database("DATABASE_URL", {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH})}
+SQLITE = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": env.get("DJANGO_SQLITE_PATH", str(DATA_DIR / "django.sqlite3")),
+    # Several gunicorn workers share the file (and the cache table in it): readers never
+    # wait for the writer (WAL), commits skip the fsync (a power cut may lose the last
+    # ones, never the file), and a writing transaction takes its lock up front instead of
+    # failing with "database is locked" when two upgrade at once.
+    "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", "transaction_mode": "IMMEDIATE"},
+}
+DATABASES = {"default": env.get_database("DATABASE_URL", SQLITE)}
 
 # Token lookups and throttle counters, shared by every process that uses the same
 # CACHE_URL: Redis across machines; by default a table in the SQL database above

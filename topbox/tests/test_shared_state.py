@@ -1,6 +1,7 @@
 """Configuration of the state web processes share: DATABASE_URL, CACHE_URL, throttle rates."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -87,4 +88,7 @@ def test_manage_py_works_on_a_fresh_checkout(tmp_path, mongo_uri):
         cwd=settings.BASE_DIR, env=environ, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert (data / "django.sqlite3").stat().st_size > 0
+    with sqlite3.connect(data / "django.sqlite3") as connection:
+        # Shared by several gunicorn workers: write-ahead logging, so readers never wait.
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert connection.execute(f"SELECT COUNT(*) FROM {env.DEFAULT_CACHE_TABLE}").fetchone() == (0,)
