@@ -84,6 +84,7 @@ _CACHE_BACKENDS = {
     "locmem": "django.core.cache.backends.locmem.LocMemCache",
 }
 DEFAULT_CACHE_TABLE = "topbox_cache"
+PER_PROCESS_CACHE = _CACHE_BACKENDS["locmem"]
 
 
 def get_cache(name, default):

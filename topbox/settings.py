@@ -128,6 +128,8 @@ DATABASES = {"default": env.get_database("DATABASE_URL", SQLITE)}
 # CACHE_URL: Redis across machines; by default a table in the SQL database above
 # (created by `migrate`), which every gunicorn worker sees. locmem:// is per process.
 CACHES = {"default": env.get_cache("CACHE_URL", "db://")}
+if PRODUCTION:  # workers each with a cache of their own would each count and remember apart
+    env.require_production(CACHE_URL=CACHES["default"]["BACKEND"] != env.PER_PROCESS_CACHE)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

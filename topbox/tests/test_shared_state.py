@@ -73,6 +73,18 @@ def test_bad_values_name_the_variable(monkeypatch, name, value, message):
         reader(name, "db://" if name == "CACHE_URL" else "1/minute")
 
 
+def test_production_refuses_a_per_process_cache():
+    from topbox.tests.test_configuration import SEED_URI, django_setup
+
+    configured = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "api.example.com",
+                  "MONGO_URI": SEED_URI, "DATABASE_URL": "postgres://topbox:secret@db:5432/topbox"}  # fmt: skip
+    code, stderr = django_setup(**configured, CACHE_URL="redis://redis:6379/0")
+    assert code == 0, stderr
+    code, stderr = django_setup(**configured, CACHE_URL="locmem://")
+    assert code != 0
+    assert "set CACHE_URL" in stderr
+
+
 def test_a_rate_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("API_THROTTLE_ANON", "off")
     assert env.get_rate("API_THROTTLE_ANON", "60/minute") is None
