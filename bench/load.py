@@ -160,7 +160,7 @@ def main():
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
-    from topbox.embedded import EmbeddedMongo, free_port
+    from devtools.embedded import EmbeddedMongo, free_port
 
     with tempfile.TemporaryDirectory() as scratch, EmbeddedMongo(free_port(), storage=f"{scratch}/mongo") as server:
         env = {
@@ -179,10 +179,10 @@ def main():
         from django.core.management import call_command
         from rest_framework.authtoken.models import Token
 
-        from clients.accounts import create_client_user
+        from clients.client_users import create_client_user
         from engagements.documents import Engagement
         from interactions.documents import Interaction
-        from topbox import seeding
+        from sampledata import seeding
 
         call_command("migrate", verbosity=0)
         call_command("ensure_indexes", verbosity=0)

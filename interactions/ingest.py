@@ -37,18 +37,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import bson
-from pymongo.errors import BulkWriteError
 
 from interactions.documents import SENTIMENTS, Interaction
 from topbox.documents import confirm_parents
-from topbox.fields import MAX_DOCUMENT_BYTES, storage_problems
+from topbox.errors import InvalidArguments, Unprocessable
+from topbox.fields import MAX_DOCUMENT_BYTES, is_valid_unicode, storage_problems
+from topbox.mongo import insert_unordered
 
 NAME_KEY = "csvName"
 LINE_KEY = "csvLine"
 UNIQUE_INDEX = "csv_row_unique"
 BATCH_SIZE = 1000
 MAX_REPORTED = 100  # problems kept in memory (and returned); every one goes to on_reject
-DUPLICATE_KEY = 11000
 AGENT_MAX_LENGTH = Interaction.agentName.max_length
 SENTIMENT_BY_KEY = {sentiment.casefold(): sentiment for sentiment in SENTIMENTS}
 
@@ -66,7 +66,7 @@ class Columns:
 
 @dataclass(frozen=True)
 class Options:
-    """How to read and write one file. Raises ``ValueError`` for an unknown zone."""
+    """How to read and write one file. Raises :class:`OptionsError` for an unknown zone."""
 
     columns: Columns = field(default_factory=Columns)
     timezone: str = "UTC"  # for timestamps without a zone
@@ -79,7 +79,7 @@ class Options:
     def __post_init__(self):
         _zone(self.timezone)  # raises for an unknown zone
         if self.batch_size < 1:
-            raise ValueError("The batch size must be at least 1.")
+            raise OptionsError("The batch size must be at least 1.")
 
     @property
     def checks_first(self):
@@ -93,6 +93,9 @@ class Problem:
 
     def __str__(self):
         return f"line {self.line}: {self.reason}"
+
+    def as_dict(self):
+        return {"line": self.line, "reason": self.reason}
 
 
 @dataclass
@@ -117,7 +120,11 @@ class IngestResult:
             self.problems.append(problem)
 
 
-class IngestError(Exception):
+class OptionsError(InvalidArguments):
+    """The options cannot be used (an unknown zone, a stream that cannot be read twice)."""
+
+
+class IngestError(Unprocessable):
     """The file cannot be ingested: nothing was written.
 
     ``problems`` lists the first :data:`MAX_REPORTED` problems (a header problem is on
@@ -128,6 +135,9 @@ class IngestError(Exception):
         self.problems = list(problems)
         self.rejected = rejected
         super().__init__(message)
+
+    def as_dict(self):
+        return {"detail": str(self), "rejected": self.rejected, "problems": [p.as_dict() for p in self.problems]}
 
 
 class RowRejected(Exception):
@@ -152,7 +162,7 @@ def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on
     if not csv_name:
         raise IngestError("The file needs a name: it is stored as custom.csvName and keys its rows.")
     if options.checks_first and not stream.seekable():
-        raise ValueError("A strict or replacing ingest reads the file twice: it needs a seekable stream.")
+        raise OptionsError("A strict or replacing ingest reads the file twice: it needs a seekable stream.")
     collection = Interaction._get_collection()
     if not options.dry_run and UNIQUE_INDEX not in collection.index_information():
         raise IngestError(
@@ -222,20 +232,12 @@ def _insert(collection, documents, result):
     """
     if collection is None or not documents:
         return
-    try:
-        inserted = len(collection.insert_many(documents, ordered=False).inserted_ids)
-        already = 0
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        others = [error for error in errors if error.get("code") != DUPLICATE_KEY]
-        if others:
-            raise
-        inserted, already = exc.details.get("nInserted", 0), len(errors)
+    inserted, duplicates = insert_unordered(collection, documents)
     if confirm_parents(Interaction, documents[:1], delete=False):  # every row has the same engagement
         collection.delete_many({"_id": {"$in": [document["_id"] for document in documents]}})
         raise IngestError("The engagement was deleted during the ingest; the rows of this batch were removed.")
     result.inserted += inserted
-    result.already_present += already
+    result.already_present += duplicates
 
 
 class _RowReader:
@@ -287,7 +289,7 @@ class _RowReader:
         problems = []
         seen = set()
         for number, name in enumerate(header, start=1):
-            if not _is_utf8(name):
+            if not is_valid_unicode(name):
                 problems.append(f"column {number}: the name is not valid UTF-8")
             elif not name.strip():
                 problems.append(f"column {number} has no name")
@@ -314,7 +316,7 @@ class _RowReader:
 
     def document(self, line, fields):
         """The interaction for one row, as stored; raises :class:`RowRejected`."""
-        if not all(_is_utf8(value) for value in fields):
+        if not all(is_valid_unicode(value) for value in fields):
             raise RowRejected("not valid UTF-8")
         if len(fields) != len(self.header):
             raise RowRejected(f"expected {len(self.header)} columns, found {len(fields)}")
@@ -404,16 +406,7 @@ def _zone(name):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown time zone {name!r} (use an IANA name such as Europe/Paris).") from None
-
-
-def _is_utf8(value):
-    """False when decoding left undecodable bytes in ``value`` (as surrogate escapes)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        raise OptionsError(f"Unknown time zone {name!r} (use an IANA name such as Europe/Paris).") from None
 
 
 def default_rejects_path(path):

@@ -14,7 +14,9 @@ from bson import ObjectId
 
 from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
+from topbox import mongo
 from topbox.dates import at_or_after, to_utc
+from topbox.errors import InvalidArguments
 
 INTERVALS = ("day", "week", "month", "year")
 TOP_AGENTS = 10
@@ -23,7 +25,7 @@ ABSENT = "absent"  # the key counting interactions without a sentiment
 SENTIMENT_KEYS = (*SENTIMENTS, ABSENT)
 
 
-class StatsError(ValueError):
+class StatsError(InvalidArguments):
     """The arguments do not describe a range or an interval; the message says why."""
 
 
@@ -59,7 +61,7 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
         engagement_ids = None
     for candidate in (interval,) if interval else INTERVALS:
         pipeline = stats_pipeline(engagement_ids, start=start, end=end, interval=candidate, top_agents=top_agents)
-        (raw,) = Interaction._get_collection().aggregate(pipeline)
+        (raw,) = mongo.for_statistics(Interaction._get_collection()).aggregate(pipeline)
         try:
             return shape(raw, candidate)
         except SeriesTooLong:

@@ -74,13 +74,7 @@ class Document(django_mongoengine.Document):
         if check_references:
             missing = missing_references([self])
             if missing:
-                raise ValidationError(
-                    f"{type(self).__name__} references a missing document",
-                    errors={
-                        name: ValidationError(f"{target} {ids[0]} does not exist.", field_name=name)
-                        for name, (target, ids) in missing.items()
-                    },
-                )
+                raise self.missing_error(missing)
 
     def save(self, *args, **kwargs):
         """Save, then make sure no parent was deleted meanwhile (see the module's docstring)."""
@@ -88,18 +82,22 @@ class Document(django_mongoengine.Document):
         result = super().save(*args, **kwargs)
         missing = confirm_parents(type(self), [self.to_mongo().to_dict()], delete=created)
         if missing:
-            raise ValidationError(
-                f"{type(self).__name__} references a missing document",
-                errors={
-                    name: ValidationError(f"{target} {ids[0]} does not exist.")
-                    for name, (target, ids) in missing.items()
-                },
-            )
+            raise self.missing_error(missing)
         return result
 
-    def dependents(self, session=None):
+    def missing_error(self, missing):
+        """The ValidationError naming each reference of ``missing`` (see :func:`missing_references`)."""
+        return ValidationError(
+            f"{type(self).__name__} references a missing document",
+            errors={
+                name: ValidationError(f"{target} {ids[0]} does not exist.", field_name=name)
+                for name, (target, ids) in missing.items()
+            },
+        )
+
+    def dependents(self):
         """``{collection name: count}`` of the documents that still reference this one."""
-        return dependent_counts(type(self), self.pk, session)
+        return dependent_counts(type(self), [self.pk]).get(self.pk, {})
 
     def check_deletable(self):
         """Raise :class:`HasDependents` if documents still reference this one."""
@@ -112,8 +110,9 @@ class Document(django_mongoengine.Document):
         delete_unreferenced(self, {"_id": self.pk})
 
 
-def dependent_counts(document_cls, pk, session=None):
-    """``{collection name: count}`` of the documents whose ``DENY`` references point at ``pk``."""
+def _dependents_in(session, document_cls, pk):
+    """``{collection name: count}`` of the documents whose ``DENY`` references point at
+    ``pk``, read in ``session`` (a transaction's snapshot)."""
     counts = {}
     for (child_cls, field_name), rule in (document_cls._meta.get("delete_rules") or {}).items():
         if rule == DENY:
@@ -140,7 +139,7 @@ def delete_unreferenced(document, where):
     )
 
     def count_and_delete(session=None):
-        counts = dependent_counts(document_cls, document.pk, session)
+        counts = _dependents_in(session, document_cls, document.pk)
         if counts:
             raise HasDependents(document, counts)
         return document_cls._get_collection().delete_one(where, session=session).deleted_count
@@ -216,14 +215,59 @@ def missing_references(documents):
         if not isinstance(field, fields.ReferenceField):
             continue
         wanted = {reference_id(document, name) for document in documents} - {None}
-        if not wanted:
-            continue
-        target = field.document_type
-        cursor = target._get_collection().find({"_id": {"$in": list(wanted)}}, {"_id": 1})
-        found = {row["_id"] for row in cursor}
-        if wanted - found:
-            missing[name] = (target.__name__, sorted(wanted - found, key=str))
+        absent = wanted - existing_ids(field.document_type, wanted)
+        if absent:
+            missing[name] = (field.document_type.__name__, sorted(absent, key=str))
     return missing
+
+
+def existing_ids(document_cls, ids):
+    """The subset of ``ids`` naming stored documents of ``document_cls``: the one
+    "does the referenced document exist" query (API fields, admin forms, validation)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    return {row["_id"] for row in document_cls._get_collection().find({"_id": {"$in": ids}}, {"_id": 1})}
+
+
+def count_references(document_cls, field_name, ids):
+    """``{id: number of documents of document_cls whose field_name is that id}`` for ``ids``
+    (absent: none), in one aggregation: children per parent, for any reference."""
+    if not ids:
+        return {}
+    db_field = document_cls._fields[field_name].db_field
+    pipeline = [
+        {"$match": {db_field: {"$in": list(ids)}}},
+        {"$group": {"_id": f"${db_field}", "count": {"$sum": 1}}},
+    ]
+    return {row["_id"]: row["count"] for row in document_cls._get_collection().aggregate(pipeline)}
+
+
+def dependent_counts(document_cls, ids):
+    """``{id: {collection name: count}}`` of the documents still referencing each of ``ids``
+    through a ``DENY`` reference: what blocks deleting them (API 409, admin, ``delete()``)."""
+    result = {}
+    for (referencing_cls, field_name), rule in (document_cls._meta.get("delete_rules") or {}).items():
+        if rule != DENY:
+            continue
+        collection = referencing_cls._meta["collection"]
+        for pk, count in count_references(referencing_cls, field_name, ids).items():
+            counts = result.setdefault(pk, {})
+            counts[collection] = counts.get(collection, 0) + count
+    return result
+
+
+def field_errors(error):
+    """``{field: message}`` from a MongoEngine ValidationError (``None``: not about a field);
+    a nested error's message names its inner fields the same way (``a: ...; b: ...``)."""
+    if not error.errors:
+        return {None: error.message}
+    return {
+        field: "; ".join(f"{k}: {v}" if k else v for k, v in field_errors(sub).items())
+        if isinstance(sub, ValidationError)
+        else str(sub)
+        for field, sub in error.errors.items()
+    }
 
 
 def reference_id(document, name):

@@ -2,9 +2,14 @@
 
 ``MONGO_URI`` names the server and the database (the URI's path, as in
 ``mongodb://admin:adminpass@localhost:27017/production?authSource=admin``). Without it,
-every process talks to the embedded development server (see ``topbox.embedded``).
+every process talks to the embedded development server (see ``devtools.embedded``).
 Timeouts are short so that a dead database fails a request or a command in seconds,
 with a message that says where we looked.
+
+Everything else is the URI's: on a replica set,
+``?replicaSet=rs0&w=majority&retryWrites=true`` (pymongo reads them; the same URI
+without them works on a standalone server). Statistics may read elsewhere than the
+URI's ``readPreference`` says: ``MONGO_STATS_READ_PREFERENCE`` (:func:`for_statistics`).
 """
 
 import contextvars
@@ -13,8 +18,9 @@ import mongoengine
 import pymongo
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from pymongo import uri_parser
+from pymongo import ReadPreference, uri_parser
 from pymongo.errors import (
+    BulkWriteError,
     ConfigurationError,
     ConnectionFailure,
     ExecutionTimeout,
@@ -69,6 +75,27 @@ def database():
     return mongoengine.get_db()
 
 
+READ_PREFERENCES = {
+    "primary": ReadPreference.PRIMARY,
+    "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
+    "secondary": ReadPreference.SECONDARY,
+    "secondaryPreferred": ReadPreference.SECONDARY_PREFERRED,
+    "nearest": ReadPreference.NEAREST,
+}
+
+
+def for_statistics(collection):
+    """``collection`` reading as ``MONGO_STATS_READ_PREFERENCE`` says (unset: as the URI says).
+
+    ``secondaryPreferred`` moves the heavy aggregations off the primary, at the price of
+    figures that may lag the latest writes by the replication delay. On a standalone
+    server every mode but ``secondary`` reads from that server, so nothing changes.
+    """
+    if not settings.MONGO_STATS_READ_PREFERENCE:
+        return collection
+    return collection.with_options(read_preference=READ_PREFERENCES[settings.MONGO_STATS_READ_PREFERENCE])
+
+
 def ping():
     """Ping the server; raise :class:`MongoUnavailable` with a helpful message if it is down
     or paused (within ``MONGO_TIMEOUT_MS``)."""
@@ -117,6 +144,27 @@ def _answers_ping():
     except PyMongoError:
         return False
     return True
+
+
+DUPLICATE_KEY = 11000  # MongoDB's error code for a unique-index collision
+
+
+def insert_unordered(collection, documents):
+    """Insert ``documents`` in one unordered bulk write; return ``(inserted, duplicates)``.
+
+    Documents colliding with stored ones on a unique index (``_id`` included) are counted
+    as duplicates, not errors, so a rerun of an interrupted load completes it; any other
+    write error is raised.
+    """
+    if not documents:
+        return 0, 0
+    try:
+        return len(collection.insert_many(documents, ordered=False).inserted_ids), 0
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return exc.details.get("nInserted", 0), len(errors)
 
 
 def with_database(uri, name):

@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 
 from interactions import ingest
 from interactions.documents import Interaction
+from sampledata.factories import make_engagement
 from topbox.fields import MAX_DOCUMENT_BYTES
-from topbox.tests.factories import make_engagement
 
 COLUMNS = 140  # x 125,000 characters: a row of 17.5 MB, each field under the csv module's limit
 WIDE = 125_000

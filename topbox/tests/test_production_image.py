@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from topbox.embedded import free_port
+from devtools.embedded import free_port
 from topbox.tests.test_configuration import STRONG_KEY
 
 ROOT = Path(settings.BASE_DIR)

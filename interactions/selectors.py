@@ -1,0 +1,22 @@
+"""Reads of interactions, scoped by the requesting user, for this app and the screens that look at it."""
+
+from clients.selectors import visible_client_ids
+from engagements.selectors import engagement_ids
+from interactions.documents import Interaction
+from topbox.documents import count_references
+
+
+def visible_interactions(user):
+    """The filter on the interaction collection for what ``user`` may see."""
+    ids = visible_client_ids(user)
+    return {} if ids is None else {"engagementId": {"$in": engagement_ids(ids)}}
+
+
+def client_interactions(client_id):
+    """The filter on the interaction collection for one client's interactions."""
+    return {"engagementId": {"$in": engagement_ids([client_id])}}
+
+
+def interaction_counts(engagement_ids):
+    """``{engagement id: number of interactions}`` for the given engagements (absent: none), one query."""
+    return count_references(Interaction, "engagementId", engagement_ids)
