@@ -123,10 +123,14 @@ def check_fails_fast_with_defaults_and_short_settings(server, staff_api, admin_c
     """One route of each kind within 2 s as configured by default; every route within 1 s
     with shorter timeouts (the bound follows the settings)."""
     check_everything_fails_fast(staff_api, admin_client, world, tmp_path, LIMIT, defaults_only=True)
+    defaults = {name: getattr(settings, name) for name in SHORT}
     for name, value in SHORT.items():
         setattr(settings, name, value)
     mongo.connect(server.uri + "failfast")
     check_everything_fails_fast(staff_api, admin_client, world, tmp_path, limit=1.0)
+    for name, value in defaults.items():
+        setattr(settings, name, value)
+    mongo.connect(server.uri + "failfast")
 
 
 def test_a_paused_database_fails_every_entry_point_fast_and_recovers(
