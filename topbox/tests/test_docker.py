@@ -10,14 +10,14 @@ from django.conf import settings
 from pymongo import uri_parser
 
 from topbox import env, mongo
-from topbox.tests.test_configuration import django_setup
+from topbox.tests.test_configuration import STRONG_KEY, django_setup
 
 ROOT = Path(settings.BASE_DIR)
 # What `docker compose` would take from the environment or .env.
 COMPOSE_VARIABLES = {
     "MONGO_APP_PASSWORD": "app-secret",
     "POSTGRES_PASSWORD": "pg-secret",
-    "DJANGO_SECRET_KEY": "k" * 50,
+    "DJANGO_SECRET_KEY": STRONG_KEY,
 }
 LONG_RUNNING = {"mongo", "postgres", "redis", "web", "proxy"}
 ONE_OFF = {"mongo-init", "migrate"}

@@ -74,10 +74,11 @@ def test_bad_values_name_the_variable(monkeypatch, name, value, message):
 
 
 def test_production_refuses_a_per_process_cache():
-    from topbox.tests.test_configuration import SEED_URI, django_setup
+    from topbox.tests.test_configuration import SEED_URI, STRONG_KEY, django_setup
 
-    configured = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "api.example.com",
-                  "MONGO_URI": SEED_URI, "DATABASE_URL": "postgres://topbox:secret@db:5432/topbox"}  # fmt: skip
+    configured = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": STRONG_KEY,
+                  "DJANGO_ALLOWED_HOSTS": "api.example.com", "MONGO_URI": SEED_URI,
+                  "DATABASE_URL": "postgres://topbox:secret@db:5432/topbox"}  # fmt: skip
     code, stderr = django_setup(**configured, CACHE_URL="redis://redis:6379/0")
     assert code == 0, stderr
     code, stderr = django_setup(**configured, CACHE_URL="locmem://")
