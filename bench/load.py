@@ -4,12 +4,13 @@
 
 Loads the sample data (fixtures/) into a fresh embedded server, serves ``topbox.wsgi``
 with gunicorn (gthread workers) and runs ``--clients`` concurrent clients for
-``--seconds``, each on its own keep-alive connection. Each client is staff or a client
-user (half each) and loops over a mix: interaction detail, a client's interactions page,
-an engagement's interactions in a date range, a client's stats, and (a quarter of a
-staff client's steps) a write cycle: POST an interaction, PATCH it with If-Match, DELETE it. Prints requests/s, p50
-and p99 per kind and overall, and every error; exits non-zero if any request failed
-(anything but the expected status, or no answer).
+``--seconds``, each on its own keep-alive connection, as its own user (throttles apply
+per user, with the settings' defaults). Half are staff, half client users; each loops
+over a mix: interaction detail, a client's interactions page, an engagement's
+interactions in a date range, a client's stats, and (a quarter of a staff client's
+steps) a write cycle: POST an interaction, PATCH it with If-Match, DELETE it. Prints
+requests/s, p50 and p99 per kind and overall, and every error; exits non-zero if any
+request failed (anything but the expected status, or no answer).
 """
 
 import argparse
@@ -187,8 +188,13 @@ def main():
         call_command("migrate", verbosity=0)
         call_command("ensure_indexes", verbosity=0)
         seeding.seed()
-        staff = Token.objects.create(user=get_user_model().objects.create_user("load", is_staff=True)).key
-        _, member = create_client_user("load-client", CLIENT)
+        # One user per client, as real clients are: the per-user throttle applies to each.
+        tokens = [
+            Token.objects.create(user=get_user_model().objects.create_user(f"load-staff-{n}", is_staff=True)).key
+            if n % 2 == 0
+            else create_client_user(f"load-client-{n}", CLIENT)[1]
+            for n in range(args.clients)
+        ]
         engagements = [str(pk) for pk in Engagement.objects(clientId=CLIENT).scalar("id")]
         ids = {
             "engagements": engagements,
@@ -197,9 +203,7 @@ def main():
         port = free_port()
         process, command = serve(port, env, args.workers, args.threads)
         try:
-            clients = [
-                Client(port, staff if n % 2 == 0 else member, n % 2 == 0, ids, seed=n) for n in range(args.clients)
-            ]
+            clients = [Client(port, token, n % 2 == 0, ids, seed=n) for n, token in enumerate(tokens)]
             latencies, errors, elapsed = run(clients, args.seconds)
         finally:
             process.terminate()
