@@ -132,6 +132,8 @@ def delete_unreferenced(document, where):
     supports them.
     """
     document_cls = type(document)
+    if not has_dependents_rule(document_cls):  # nothing can reference it: a plain delete
+        return bool(document_cls._get_collection().delete_one(where).deleted_count)
     locks = document_cls._get_db()[LOCKS]
     key = _lock_key(document_cls, document.pk)
     locks.update_one(
@@ -151,6 +153,11 @@ def delete_unreferenced(document, where):
             return bool(session.with_transaction(count_and_delete))
     finally:
         locks.delete_one({"_id": key})
+
+
+def has_dependents_rule(document_cls):
+    """Whether any document may reference ``document_cls`` through a ``DENY`` reference."""
+    return any(rule == DENY for rule in (document_cls._meta.get("delete_rules") or {}).values())
 
 
 def confirm_parents(document_cls, raws, delete=True):

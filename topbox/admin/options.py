@@ -20,7 +20,7 @@ from django_mongoengine import fields
 from topbox.admin.changelist import DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import link
-from topbox.documents import HasDependents, dependent_counts, reference_id
+from topbox.documents import HasDependents, dependent_counts, has_dependents_rule, reference_id
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
@@ -129,8 +129,11 @@ class DocumentAdmin(ModelAdmin):
     def delete_queryset(self, request, queryset):
         """One checked delete per document (``Document.delete``): safe against children
         created meanwhile, which ``QuerySet.delete()`` is not."""
+        if not has_dependents_rule(self.model):
+            return super().delete_queryset(request, queryset)  # nothing references these: one query
         for document in queryset:
             document.delete()
+        return None
 
     def get_deleted_objects(self, objs, request):
         """Only the documents themselves; those still referenced are "protected", with the counts."""
