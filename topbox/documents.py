@@ -136,9 +136,9 @@ def delete_unreferenced(document, where):
         return bool(document_cls._get_collection().delete_one(where).deleted_count)
     locks = document_cls._get_db()[LOCKS]
     key = _lock_key(document_cls, document.pk)
-    locks.update_one(
-        {"_id": key}, {"$set": {"deletingUntil": _now() + datetime.timedelta(seconds=DELETE_MARK_SECONDS)}}, upsert=True
-    )
+    # A count, so that two deletes of the same document do not clear each other's mark.
+    until = _now() + datetime.timedelta(seconds=DELETE_MARK_SECONDS)
+    locks.update_one({"_id": key}, {"$inc": {"deleting": 1}, "$max": {"deletingUntil": until}}, upsert=True)
 
     def count_and_delete(session=None):
         counts = _dependents_in(session, document_cls, document.pk)
@@ -152,7 +152,8 @@ def delete_unreferenced(document, where):
         with document_cls._get_db().client.start_session() as session:
             return bool(session.with_transaction(count_and_delete))
     finally:
-        locks.delete_one({"_id": key})
+        locks.update_one({"_id": key}, {"$inc": {"deleting": -1}})
+        locks.delete_one({"_id": key, "deleting": {"$lte": 0}})
 
 
 def has_dependents_rule(document_cls):
@@ -176,7 +177,12 @@ def confirm_parents(document_cls, raws, delete=True):
         if not wanted:
             continue
         marked = target._get_db()[LOCKS].find(
-            {"_id": {"$in": [_lock_key(target, pk) for pk in wanted]}, "deletingUntil": {"$gt": _now()}}, {"_id": 1}
+            {
+                "_id": {"$in": [_lock_key(target, pk) for pk in wanted]},
+                "deleting": {"$gt": 0},
+                "deletingUntil": {"$gt": _now()},
+            },
+            {"_id": 1},
         )
         being_deleted = {row["_id"] for row in marked}
         found = {row["_id"] for row in target._get_collection().find({"_id": {"$in": list(wanted)}}, {"_id": 1})}
