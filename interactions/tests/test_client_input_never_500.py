@@ -165,3 +165,11 @@ def test_duplicate_ids_are_named_with_the_right_article(staff_api, data):
     again = staff_api.post("/engagements", {"_id": str(data["engagement"].pk), "clientId": str(data["client"].pk),
                                             "name": "x"}, format="json")  # fmt: skip
     assert again.json() == {"_id": ["An engagement with this id already exists."]}
+
+
+def test_a_chunked_body_the_server_did_not_dechunk_is_a_411(staff_api):
+    response = staff_api.generic(
+        "POST", "/clients", b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""
+    )
+    assert response.status_code == 411
+    assert response.json() == {"detail": "Send a Content-Length header (chunked bodies are not read here)."}

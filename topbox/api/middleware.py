@@ -36,7 +36,9 @@ class RequestSizeLimitMiddleware:
 
     def read_chunked(self, request, limit):
         if not request.META.get("wsgi.input_terminated"):
-            return JsonResponse({"detail": "Send a Content-Length header (chunked bodies are not read here)."}, 411)
+            return JsonResponse(
+                {"detail": "Send a Content-Length header (chunked bodies are not read here)."}, status=411
+            )
         body = request.META["wsgi.input"].read(limit + 1)
         if len(body) > limit:
             return too_large(f"over {limit}", limit)

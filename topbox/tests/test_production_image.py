@@ -6,6 +6,7 @@ and its CMD as written (with ``python`` from this virtualenv), and fetches the p
 way a browser behind a TLS-terminating proxy would.
 """
 
+import http.client
 import json
 import os
 import re
@@ -143,3 +144,18 @@ def test_plain_http_is_redirected_to_https_but_health_checks_are_not(image):
     assert caught.value.headers["Location"].startswith("https://127.0.0.1")
     with OPENER.open(urllib.request.Request(base + "/healthz"), timeout=30) as response:
         assert response.status == 200
+
+
+def test_a_chunked_body_is_read_under_gunicorn(image):
+    """gunicorn de-chunks the body and says so (wsgi.input_terminated): it is read, not taken as empty."""
+    base, token = image
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    body = json.dumps({"name": "Chunked Inc."}).encode()
+    connection.request(
+        "POST", "/clients", body=iter([body[:5], body[5:]]), encode_chunked=True,
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json", "X-Forwarded-Proto": "https"},
+    )  # fmt: skip
+    response = connection.getresponse()
+    assert response.status == 201, response.read()
+    assert json.loads(response.read())["name"] == "Chunked Inc."
