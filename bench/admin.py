@@ -86,6 +86,7 @@ def main():
             DJANGO_DEBUG="false",
             DJANGO_LOG_LEVEL="WARNING",
             DJANGO_SETTINGS_MODULE="topbox.settings",
+            MONGO_QUERY_TIMEOUT_MS="600000",  # the full time of every query is the figure
         )
         import django
 
