@@ -26,6 +26,9 @@ def test_pages_work_under_the_production_csp(page, screenshot, settings, django_
     page.fill("#id_password", "a-long-admin-password")
     page.click("input[type=submit]")
     page.click('a[href="/admin/interactions/interaction/"]')
+    page.check("#action-toggle")  # the admin's actions.js counts the selection
+    expect(page.locator(".action-counter")).to_contain_text("1 of 1 selected")
+    screenshot("admin-changelist")
     page.click("#result_list tbody tr a")
     expect(page.locator("#id_custom")).to_be_visible()
     screenshot("admin-change-form")
