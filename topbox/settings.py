@@ -99,6 +99,11 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "topbox.wsgi.application"
 
+# Browser logins outside the admin (the browsable API, a client team's dashboard) use
+# the browsable API's login page, and land on the API root unless `next` says otherwise.
+LOGIN_URL = "rest_framework:login"
+LOGIN_REDIRECT_URL = "/"
+
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
