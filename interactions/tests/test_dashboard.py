@@ -66,7 +66,8 @@ def test_the_default_period_is_the_last_30_days_of_the_data(admin_client, seeded
     assert (period.last - period.first).days == 29
     assert dict(presets)["Last 30 days of the data"] == period
     whole = dict(presets)["Whole range"]
-    assert whole.first < period.first and whole.last == period.last
+    assert whole.first < period.first
+    assert whole.last == period.last
     assert (data["from"], data["to"], interval) == (period.first.isoformat(), period.last.isoformat(), "day")
     assert_same_figures(data, interaction_stats(client=ACME, start=period.start, end=period.end))
     # The whole range holds every dated interaction of the client.
@@ -84,7 +85,10 @@ def changelist_count(admin_client, link):
 
 def test_each_link_selects_exactly_the_interactions_counted(admin_client, seeded):
     data = dashboard_json(
-        admin_client, f"/admin/dashboard/clients/{ACME}/", interval="month", **{"from": "2020-04-20", "to": "2020-06-10"}
+        admin_client,
+        f"/admin/dashboard/clients/{ACME}/",
+        interval="month",
+        **{"from": "2020-04-20", "to": "2020-06-10"},
     )
     cells = [data, *data["share"], *data["topAgents"][:3], *data["topAgents"][0]["counts"]]
     for row in data["series"]:
@@ -97,7 +101,8 @@ def test_each_link_selects_exactly_the_interactions_counted(admin_client, seeded
             checked += 1
     assert checked > 15
     # The first month is clipped to the period.
-    assert data["series"][0]["first"] == "2020-04-20" and data["series"][-1]["last"] == "2020-06-10"
+    assert data["series"][0]["first"] == "2020-04-20"
+    assert data["series"][-1]["last"] == "2020-06-10"
 
 
 def test_the_pages_show_the_same_numbers_with_a_table_for_each_chart(admin_client, seeded):
@@ -107,7 +112,8 @@ def test_the_pages_show_the_same_numbers_with_a_table_for_each_chart(admin_clien
     for table in ("series-table", "share-table", "agents-table"):
         assert f'id="{table}"' in page
     assert re.search(r'<strong id="total">160</strong>', page)
-    assert "/static/topbox/vendor/chartjs/chart.umd.min.js" in page and "cdn" not in page.lower()
+    assert "/static/topbox/vendor/chartjs/chart.umd.min.js" in page
+    assert "cdn" not in page.lower()
 
 
 def test_bad_parameters_are_400s_naming_them(admin_client, seeded):
@@ -160,10 +166,12 @@ def test_a_client_user_sees_its_own_dashboard_only(client, db, seeded):
     assert client.get(f"/clients/{NORTHWIND}/dashboard").status_code == 404
     assert client.get("/clients/nope/dashboard").status_code == 404
     admin = client.get("/admin/dashboard/")
-    assert admin.status_code == 302 and admin["Location"].startswith("/admin/login/")
+    assert admin.status_code == 302
+    assert admin["Location"].startswith("/admin/login/")
     client.logout()
     anonymous = client.get(f"/clients/{ACME}/dashboard")
-    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/api-auth/login/")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/api-auth/login/")
 
 
 def test_period_clips_each_interval():
