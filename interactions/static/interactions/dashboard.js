@@ -41,6 +41,7 @@
         datasets: data.sentiments.map(function (key, index) {
           return {
             label: key,
+            maxBarThickness: 48,
             backgroundColor: COLORS[key],
             data: rows.map(function (row) { return row.counts[index].count; }),
           };
@@ -66,7 +67,8 @@
   stacked(
     document.getElementById("series-chart"),
     data.series,
-    data.series.map(function (row) { return row.label; }),
+    // Weeks are labelled by their Monday ("Week of" is in the table and the title).
+    data.series.map(function (row) { return data.interval === "week" ? row.start : row.label; }),
     false
   );
   stacked(
