@@ -13,6 +13,7 @@ from clients.access import visible_client_ids, visible_clients
 from clients.documents import Client
 from engagements.documents import Engagement
 from engagements.services import ids_for_clients, visible_engagements
+from interactions.dashboard import Period, present
 from interactions.filters import InteractionFilter
 from interactions.ingest import Columns, IngestError, Options, ingest_csv
 from interactions.serializers import InteractionSerializer
@@ -22,6 +23,7 @@ from topbox.api.filters import ChoicesParam, DateParam, Param, QueryFilter, chec
 from topbox.api.pagination import both_ways
 from topbox.api.parsers import CSVParser
 from topbox.api.permissions import IsStaff
+from topbox.api.renderers import BrowsableAPIRenderer, ExtendedJSONRenderer
 from topbox.api.viewsets import DocumentViewSet, visible_parent
 
 
@@ -74,6 +76,19 @@ STATS_SCHEMA = {
 }  # fmt: skip
 
 
+class StatsBrowsableAPIRenderer(BrowsableAPIRenderer):
+    """The browsable API's page of statistics: the dashboard's chart of the series above the JSON."""
+
+    template = "interactions/stats_api.html"
+
+    def get_context(self, data, accepted_media_type, renderer_context):
+        context = super().get_context(data, accepted_media_type, renderer_context)
+        if renderer_context["response"].status_code == status.HTTP_200_OK:
+            interval = StatsParams.values(renderer_context["request"].query_params).get("interval", "day")
+            context["chart_data"] = present(data, Period(None, None), interval, links=None)
+        return context
+
+
 @extend_schema_view(
     get=extend_schema(
         parameters=[
@@ -89,6 +104,9 @@ class InteractionStatsView(APIView):
     `/stats` covers every client (staff only); `/clients/<id>/stats` and
     `/engagements/<id>/stats` follow the API's access rules.
     """
+
+    params_class = StatsParams
+    renderer_classes = [ExtendedJSONRenderer, StatsBrowsableAPIRenderer]
 
     def get(self, request, client_pk=None, engagement_pk=None):
         check_query_params(request.query_params, StatsParams)
@@ -152,6 +170,7 @@ class InteractionImportView(APIView):
 
     permission_classes = [IsAuthenticated, IsStaff]
     parser_classes = [CSVParser, MultiPartParser]
+    params_class = ImportParams
     max_body_bytes = settings.API_MAX_UPLOAD_BYTES
 
     @extend_schema(

@@ -135,6 +135,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["topbox.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "topbox.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "topbox.api.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "topbox.api.metadata.DocumentMetadata",
 }
 
 # How long a process remembers which user an API token belongs to (see topbox/api/authentication.py).
@@ -148,8 +149,9 @@ API_MAX_UPLOAD_BYTES = env.get_int("API_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Topbox API",
     "DESCRIPTION": (
+        # Markdown: in code spans, Swagger UI shows "<24 hex>" rather than reading it as a tag.
         "Clients, their engagements (data sources) and customer interactions. Ids and dates are "
-        'MongoDB legacy Extended JSON: {"$oid": "<24 hex>"} and {"$date": <ms since the epoch>}.'
+        'MongoDB legacy Extended JSON: `{"$oid": "<24 hex>"}` and `{"$date": <ms since the epoch>}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -44,17 +44,17 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     re_path(
         r"^clients/(?P<client_pk>[^/]+)/engagements/?$",
-        EngagementViewSet.as_view(related_list),
+        EngagementViewSet.as_view(related_list, suffix="List"),
         name="client-engagements",
     ),
     re_path(
         r"^clients/(?P<client_pk>[^/]+)/interactions/?$",
-        InteractionViewSet.as_view(related_list),
+        InteractionViewSet.as_view(related_list, suffix="List"),
         name="client-interactions",
     ),
     re_path(
         r"^engagements/(?P<engagement_pk>[^/]+)/interactions/?$",
-        InteractionViewSet.as_view(related_list),
+        InteractionViewSet.as_view(related_list, suffix="List"),
         name="engagement-interactions",
     ),
     re_path(r"^stats/?$", InteractionStatsView.as_view(), name="stats"),
