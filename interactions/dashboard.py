@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from engagements.services import ids_for_clients
-from interactions.services import date_bounds
+from interactions.services import last_date
 from interactions.stats import ABSENT, INTERVALS, SENTIMENT_KEYS, interaction_stats, next_interval
 from topbox.dates import to_utc
 
@@ -84,12 +84,16 @@ def parse_day(params, name):
         raise PeriodError(name, f"{raw!r} is not a date (YYYY-MM-DD).") from None
 
 
-def choose(scope, params):
-    """The period and interval asked for in ``params`` (``from``, ``to``: days, both
-    included; ``interval``), and the presets offered next to them.
+PRESETS = {"recent": f"Last {DEFAULT_DAYS} days of the data", "all": "Whole range"}
 
-    Without ``from`` and ``to`` the period is the last 30 days of the scope's data.
-    Returns ``(period, interval, presets)``; raises :class:`PeriodError`.
+
+def choose(scope, params):
+    """The period and interval asked for in ``params``, and which preset that is.
+
+    ``from`` and ``to`` are UTC days, both included; ``range=all`` is every interaction;
+    without any of them, the period is the last 30 days of the scope's data (the one case
+    that looks the data up first). Returns ``(period, interval, preset)``, the preset being
+    a key of :data:`PRESETS` or None; raises :class:`PeriodError`.
     """
     interval = params.get("interval") or "day"
     if interval not in INTERVALS:
@@ -97,17 +101,18 @@ def choose(scope, params):
     first, last = parse_day(params, "from"), parse_day(params, "to")
     if first and last and first > last:
         raise PeriodError("to", "the period ends before it starts.")
-    bounds = [to_utc(value) for value in date_bounds(scope.engagement_ids())]
-    presets = []
-    if bounds[0] is not None:
-        data_first, data_last = (value.date() for value in bounds)
-        recent = Period(max(data_first, data_last - datetime.timedelta(days=DEFAULT_DAYS - 1)), data_last)
-        presets = [(f"Last {DEFAULT_DAYS} days of the data", recent), ("Whole range", Period(data_first, data_last))]
-    if first is None and last is None and "from" not in params and "to" not in params:
-        period = presets[0][1] if presets else Period(None, None)
-    else:
-        period = Period(first, last)
-    return period, interval, presets
+    chosen_range = params.get("range")
+    if chosen_range not in (None, "", "all"):
+        raise PeriodError("range", "give all (every interaction) or leave it out.")
+    if chosen_range == "all":
+        return Period(None, None), interval, "all"
+    if first or last:
+        return Period(first, last), interval, None
+    newest = to_utc(last_date(scope.engagement_ids())) if scope else None
+    if newest is None:
+        return Period(None, None), interval, "recent"
+    last = newest.date()
+    return Period(last - datetime.timedelta(days=DEFAULT_DAYS - 1), last), interval, "recent"
 
 
 class AdminLinks:

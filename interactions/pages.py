@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from clients.access import visible_client_ids
 from clients.documents import Client
 from engagements.documents import Engagement
-from interactions.dashboard import AdminLinks, APILinks, PeriodError, Scope, choose, dashboard_data
+from interactions.dashboard import PRESETS, AdminLinks, APILinks, PeriodError, Scope, choose, dashboard_data
 from interactions.stats import INTERVALS
 from topbox.documents import reference_id
 
@@ -61,7 +61,7 @@ def get_document(document_cls, raw_id):
 
 def show(request, template, scope, links, context):
     try:
-        period, interval, presets = choose(scope, request.GET)
+        period, interval, preset = choose(scope, request.GET)
     except PeriodError as exc:
         if request.GET.get("format") == "json":
             return JsonResponse({exc.field: [str(exc)]}, status=400)
@@ -73,6 +73,9 @@ def show(request, template, scope, links, context):
     def query(**params):
         return "?" + urlencode({key: value for key, value in params.items() if value})
 
+    # A preset is kept as such (the last 30 days move with the data); chosen days as days.
+    dates = {"from": period.first, "to": period.last} if preset is None else {}
+
     return render(
         request,
         template,
@@ -82,14 +85,14 @@ def show(request, template, scope, links, context):
             "data": data,
             "period": period,
             "presets": [
-                (label, query(**{"from": p.first, "to": p.last, "interval": interval}), p == period)
-                for label, p in presets
+                (label, query(range=name if name == "all" else None, interval=interval), name == preset)
+                for name, label in PRESETS.items()
             ],
             "intervals": [
-                (name, query(**{"from": period.first, "to": period.last, "interval": name}), name == interval)
+                (name, query(range=preset if preset == "all" else None, **dates, interval=name), name == interval)
                 for name in INTERVALS
             ],
-            "json_url": query(**{"from": period.first, "to": period.last, "interval": interval, "format": "json"}),
+            "json_url": query(range=preset if preset == "all" else None, **dates, interval=interval, format="json"),
             "api_stats_url": stats_url(scope),
         },
     )

@@ -12,13 +12,13 @@ def count_by_engagement(engagement_ids):
     return {row["_id"]: row["count"] for row in Interaction._get_collection().aggregate(pipeline)}
 
 
-def date_bounds(engagement_ids=None):
-    """The first and last ``interactionDate`` of the interactions of ``engagement_ids``
-    (None: of every engagement), or ``(None, None)`` if they have none.
+def last_date(engagement_ids=None):
+    """The latest ``interactionDate`` of the interactions of ``engagement_ids`` (None: of
+    every engagement), or None if they have none.
 
-    One sorted, limited query per engagement and end, each on the (engagementId,
-    interactionDate) index: MongoDB reads one index entry for each. (An ``$in`` over the
-    engagements would make the server merge them.)
+    One sorted, limited query per engagement on the (engagementId, interactionDate) index,
+    which MongoDB answers from one index entry each (an ``$in`` over the engagements would
+    make it merge them). SecantusDB reads every interaction of the engagement instead.
     """
     collection = Interaction._get_collection()
     dated = {"interactionDate": {"$type": "date"}}
@@ -26,7 +26,6 @@ def date_bounds(engagement_ids=None):
     found = [
         row["interactionDate"]
         for query in filters
-        for direction in (1, -1)
-        for row in collection.find(query, {"interactionDate": 1}).sort("interactionDate", direction).limit(1)
+        for row in collection.find(query, {"interactionDate": 1}).sort("interactionDate", -1).limit(1)
     ]
-    return (min(found), max(found)) if found else (None, None)
+    return max(found, default=None)

@@ -8,7 +8,9 @@ import pytest
 from bson import ObjectId
 from django.contrib.auth.models import Permission
 
+from engagements.services import ids_for_clients
 from interactions.dashboard import Period, Scope, choose
+from interactions.documents import Interaction
 from interactions.stats import SENTIMENT_KEYS, interaction_stats
 
 ACME, NORTHWIND = "5f18d12f42262eec0d435570", "5f18d12f42262eec0d435571"
@@ -60,21 +62,23 @@ def test_every_number_is_interaction_stats(admin_client, seeded, url, scope, int
 
 
 def test_the_default_period_is_the_last_30_days_of_the_data(admin_client, seeded):
-    data = dashboard_json(admin_client, f"/admin/dashboard/clients/{ACME}/")
-    scope = Scope("Acme", client=ObjectId(ACME))
-    (period, interval, presets) = choose(scope, {})
+    url = f"/admin/dashboard/clients/{ACME}/"
+    data = dashboard_json(admin_client, url)
+    period, interval, preset = choose(Scope("Acme", client=ObjectId(ACME)), {})
+    assert (preset, interval) == ("recent", "day")
     assert (period.last - period.first).days == 29
-    assert dict(presets)["Last 30 days of the data"] == period
-    whole = dict(presets)["Whole range"]
-    assert whole.first < period.first
-    assert whole.last == period.last
-    assert (data["from"], data["to"], interval) == (period.first.isoformat(), period.last.isoformat(), "day")
+    newest = max(i.interactionDate for i in Interaction.objects(engagementId__in=ids_for_clients([ObjectId(ACME)])))
+    assert period.last == newest.date()
+    assert (data["from"], data["to"]) == (period.first.isoformat(), period.last.isoformat())
     assert_same_figures(data, interaction_stats(client=ACME, start=period.start, end=period.end))
-    # The whole range holds every dated interaction of the client.
-    everything = dashboard_json(
-        admin_client, f"/admin/dashboard/clients/{ACME}/", **{"from": whole.first, "to": whole.last}
-    )
-    assert everything["total"] == interaction_stats(client=ACME)["total"] == 160
+    # The whole range: every interaction of the client, whatever its date.
+    everything = dashboard_json(admin_client, url, range="all", interval="month")
+    assert (everything["from"], everything["to"]) == (None, None)
+    assert_same_figures(everything, interaction_stats(client=ACME, interval="month"))
+    assert everything["total"] == 160
+    page = admin_client.get(url, {"range": "all", "interval": "week"}).content.decode()
+    assert '<a class="preset" href="?range=all&amp;interval=week" aria-current="true">Whole range</a>' in page
+    assert '<a href="?range=all&amp;interval=month">Month</a>' in page
 
 
 def changelist_count(admin_client, link):
@@ -122,6 +126,9 @@ def test_bad_parameters_are_400s_naming_them(admin_client, seeded):
         "from": ["from: '2020-13-01' is not a date (YYYY-MM-DD)."]
     }
     assert admin_client.get(url, {"interval": "year"}).status_code == 400
+    assert admin_client.get(url, {"range": "everything", "format": "json"}).json() == {
+        "range": ["range: give all (every interaction) or leave it out."]
+    }
     assert admin_client.get(url, {"from": "2020-05-02", "to": "2020-05-01", "format": "json"}).status_code == 400
     assert admin_client.get("/admin/dashboard/clients/nope/").status_code == 404
     assert admin_client.get("/admin/dashboard/engagements/5f18d12f42262eec0d435599/").status_code == 404
