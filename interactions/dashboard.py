@@ -136,7 +136,8 @@ class AdminLinks:
 
 
 class APILinks:
-    """Links to a client's (or an engagement's) interactions in the browsable API, with their count."""
+    """Links to a client's (or an engagement's) interactions in the browsable API, with their
+    count. The API has no filter for "no sentiment", so ``absent`` counts link nowhere."""
 
     def __init__(self, scope):
         if scope.engagement is not None:
@@ -145,6 +146,8 @@ class APILinks:
             self.base = reverse("client-interactions", kwargs={"client_pk": str(scope.client)})
 
     def __call__(self, first, last, sentiment=None, agent=None):
+        if sentiment == ABSENT:
+            return None
         params = {}
         if first:
             params["from"] = first.isoformat()
