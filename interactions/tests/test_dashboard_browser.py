@@ -45,6 +45,7 @@ def test_staff_switch_the_interval_and_click_a_bar(page, screenshot, live_server
     page.locator("#result_list tr", has_text="Acme Footwear Inc.").get_by_role("link", name="Statistics →").click()
     expect(page.locator("h1")).to_have_text("Statistics: Acme Footwear Inc.")
     expect(page.locator("nav.intervals").get_by_role("link", name="Day")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#site-name")).to_have_text("Topbox administration")
     screenshot("1-client-last-30-days")
 
     page.get_by_role("link", name="Whole range").click()
