@@ -8,12 +8,14 @@ collections (emptied, not dropped, so the indexes stay).
 
 import os
 import uuid
-from pathlib import Path
 
 import pytest
 
+from devtools.embedded import EmbeddedMongo, free_port
 from topbox import documents, mongo
-from topbox.embedded import EmbeddedMongo, free_port
+
+# Browser tests: Playwright driving Debian's Chromium (browser, page, screenshot).
+pytest_plugins = ["topbox.tests.browser"]
 
 
 @pytest.fixture(scope="session")
@@ -53,61 +55,12 @@ def mongo_down(settings, mongo_uri):
     mongo.connect(mongo_uri)
 
 
-# Browser tests: Playwright driving Debian's Chromium (see the Makefile's `chromium`).
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parent / "artifacts" / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"The browser tests need Chromium at {CHROMIUM}: run `make chromium` (or set CHROMIUM).")
-    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
-    # (creating users) are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, live_server, transactional_db):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def screenshot(page, request):
-    """``screenshot("name")`` saves the page under artifacts/screenshots/ and returns the path."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    def take(name, full_page=True):
-        path = SCREENSHOTS / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=full_page)
-        return path
-
-    return take
-
-
 # API clients, authenticated as the product's kinds of user.
 
 
 @pytest.fixture(scope="session")
 def _seed_snapshot(mongo_uri):
-    from topbox import seeding
+    from sampledata import seeding
 
     database = mongo.database()
     seeding.seed(flush=True)
@@ -123,6 +76,21 @@ def seeded(_seed_snapshot):
     database = mongo.database()
     for name, stored in _seed_snapshot.items():
         database[name].insert_many(stored)
+
+
+@pytest.fixture
+def two_clients(mongo_uri):
+    """Two clients and their engagements, no interactions: the world the admin tests start from.
+
+    ``acme`` (Acme Footwear Inc.) has the engagements ``phone`` and ``chat``; ``zenith``
+    (Zenith Bank) has ``sms``. A dict of those names, so that a test adds its own records
+    and names the rows it lists by the same keys.
+    """
+    from sampledata.factories import make_client, make_engagement
+
+    acme, zenith = make_client("Acme Footwear Inc.", "Acme"), make_client("Zenith Bank", "Zen")
+    phone, chat, sms = make_engagement(acme, "Phone"), make_engagement(acme, "Chat"), make_engagement(zenith, "SMS")
+    return {"acme": acme, "zenith": zenith, "phone": phone, "chat": chat, "sms": sms}
 
 
 def _api_client_for(user):
@@ -159,7 +127,7 @@ def client_api_for(db):
     """``client_api_for(client_id)``: an API client logged in as a user of that client."""
     from django.contrib.auth import get_user_model
 
-    from clients.accounts import create_client_user
+    from clients.client_users import create_client_user
 
     def make(client_id):
         user, _ = create_client_user(f"user-of-{client_id}", str(client_id))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bson import ObjectId
 
-from topbox.embedded import EmbeddedMongo, free_port
+from devtools.embedded import EmbeddedMongo, free_port
 
 SENTIMENTS = ("Positive", "Negative", "Neutral", "Mixed", None)
 SORT = [("interactionDate", -1), ("_id", -1)]

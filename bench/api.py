@@ -152,7 +152,7 @@ def main():
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
-    from topbox.embedded import EmbeddedMongo, free_port
+    from devtools.embedded import EmbeddedMongo, free_port
 
     with tempfile.TemporaryDirectory() as scratch, EmbeddedMongo(free_port(), storage=f"{scratch}/mongo") as server:
         env = {
@@ -171,7 +171,7 @@ def main():
         from django.core.management import call_command
         from rest_framework.authtoken.models import Token
 
-        from topbox import synthetic
+        from sampledata import synthetic
 
         call_command("migrate", verbosity=0)
         call_command("ensure_indexes", verbosity=0)

@@ -4,7 +4,7 @@ next to what they are made of.
     .venv/bin/python bench/dashboard.py [--interactions 100000] [--runs 3]
 
 Starts its own embedded server (a free port, a temporary storage directory), adds one
-synthetic client with 5 engagements (``topbox.synthetic``), serves the app with gunicorn
+synthetic client with 5 engagements (``sampledata.synthetic``), serves the app with gunicorn
 and times, after one warm-up, the p50 of: the admin's dashboard page (HTML, with its
 charts' data embedded), the same figures as JSON (``?format=json``), the client team's
 page, and in process ``interaction_stats()`` (what both call) and the raw pipeline through
@@ -57,7 +57,7 @@ def main(interactions, runs):
     import django
     from pymongo import MongoClient
 
-    from topbox.embedded import EmbeddedMongo, free_port
+    from devtools.embedded import EmbeddedMongo, free_port
 
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as directory, EmbeddedMongo(
         free_port(), storage=Path(directory) / "mongo"
@@ -69,11 +69,12 @@ def main(interactions, runs):
 
         from bench.api import fetch
         from bench.stats import serve_app
-        from clients.accounts import create_client_user
+        from clients.client_users import create_client_user
         from interactions.dashboard import Period, Scope, choose
-        from interactions.services import last_date
+        from interactions.selectors import last_date
         from interactions.stats import interaction_stats, stats_pipeline
-        from topbox import documents, mongo, synthetic
+        from sampledata import synthetic
+        from topbox import documents, mongo
 
         mongo.connect(uri)
         documents.ensure_indexes()

@@ -112,7 +112,7 @@ def run_child(*args):
 def main(sizes):
     import django
 
-    from topbox.embedded import EmbeddedMongo, free_port
+    from devtools.embedded import EmbeddedMongo, free_port
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as directory, EmbeddedMongo(
         free_port(), storage=Path(directory) / "mongo"
@@ -121,7 +121,8 @@ def main(sizes):
         os.environ["MONGO_URI"] = uri  # for the children too
         django.setup()
         from interactions.ingest import BATCH_SIZE
-        from topbox import documents, mongo, synthetic
+        from sampledata import synthetic
+        from topbox import documents, mongo
 
         mongo.connect(uri)
         documents.ensure_indexes()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/stats.py [--interactions 100000] [--runs 5]
 
 Starts its own embedded server (a free port, a temporary storage directory), adds
-synthetic data (``topbox.synthetic``), serves the app with gunicorn, then times each
+synthetic data (``sampledata.synthetic``), serves the app with gunicorn, then times each
 scenario in each column, after one warm-up: the HTTP endpoint (``GET /stats``,
 ``/clients/<id>/stats``, ``/engagements/<id>/stats``), ``interaction_stats()`` (what the
 endpoint calls) and the same pipeline run through pymongo (``stats_pipeline`` +
@@ -94,7 +94,7 @@ def main(interactions, runs):
     import django
     from pymongo import MongoClient
 
-    from topbox.embedded import EmbeddedMongo, free_port
+    from devtools.embedded import EmbeddedMongo, free_port
 
     with tempfile.TemporaryDirectory(prefix="bench-stats-") as directory, EmbeddedMongo(
         free_port(), storage=Path(directory) / "mongo"
@@ -102,7 +102,8 @@ def main(interactions, runs):
         uri = server.uri + DATABASE
         os.environ.update(MONGO_URI=uri, TOPBOX_DATA_DIR=directory)
         django.setup()
-        from topbox import documents, mongo, synthetic
+        from sampledata import synthetic
+        from topbox import documents, mongo
 
         mongo.connect(uri)
         documents.ensure_indexes()
@@ -138,7 +139,7 @@ def serve_app(uri, directory):
     from rest_framework.authtoken.models import Token
 
     from bench.api import serve
-    from topbox.embedded import free_port
+    from devtools.embedded import free_port
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("bench", is_staff=True)

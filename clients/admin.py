@@ -7,11 +7,8 @@ from clients.documents import Client
 from topbox.admin import DocumentAdmin
 
 
+@admin.register(Client)
 class ClientAdmin(DocumentAdmin):
     list_display = ("name", "nickName")
     search_fields = ("name", "nickName")
     sortable_by = ("name",)  # the indexed order
-
-
-# @admin.register needs a subclass of Django's ModelAdmin; mongo_admin's is of a copy of it.
-admin.site.register(Client, ClientAdmin)

@@ -1,5 +1,5 @@
-from clients.access import visible_clients
 from clients.filters import ClientFilter
+from clients.selectors import visible_clients
 from clients.serializers import ClientSerializer
 from topbox.api.pagination import both_ways
 from topbox.api.viewsets import DocumentViewSet

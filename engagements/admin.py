@@ -1,14 +1,12 @@
 from django.contrib import admin
 
 from clients.documents import Client
-from engagements import services
 from engagements.documents import Engagement
+from engagements.selectors import engagement_counts
 from topbox.admin import Children, DocumentAdmin, referenced
 from topbox.admin.filters import DistinctValuesFilter, ReferenceFilter
 
-admin.site.register_children(
-    Client, Children(Engagement, param="client", label="Engagements", count=services.count_by_client)
-)
+admin.site.register_children(Client, Children(Engagement, param="client", label="Engagements", count=engagement_counts))
 
 
 class ClientFilter(ReferenceFilter):
@@ -24,6 +22,7 @@ class SourceFilter(DistinctValuesFilter):
     field_name = "name"
 
 
+@admin.register(Engagement)
 class EngagementAdmin(DocumentAdmin):
     list_display = ("name", "client")
     list_filter = (ClientFilter, SourceFilter)
@@ -34,7 +33,3 @@ class EngagementAdmin(DocumentAdmin):
     @admin.display(description="client")
     def client(self, engagement):
         return self.link(referenced(engagement, "clientId"))
-
-
-# @admin.register needs a subclass of Django's ModelAdmin; mongo_admin's is of a copy of it.
-admin.site.register(Engagement, EngagementAdmin)

@@ -1,10 +1,10 @@
-from clients.access import visible_clients
 from clients.documents import Client
+from clients.selectors import visible_clients
 from engagements.filters import EngagementFilter
+from engagements.selectors import visible_engagements
 from engagements.serializers import EngagementSerializer
-from engagements.services import visible_engagements
 from topbox.api.pagination import both_ways
-from topbox.api.viewsets import DocumentViewSet, visible_parent
+from topbox.api.viewsets import DocumentViewSet, ParentRoute
 
 
 class EngagementViewSet(DocumentViewSet):
@@ -14,11 +14,10 @@ class EngagementViewSet(DocumentViewSet):
     filter_class = EngagementFilter
     orderings = both_ways("name")
     default_ordering = "name"
+    parent_routes = (ParentRoute("client_pk", Client, visible_clients),)
 
     def scope(self):
         return visible_engagements(self.request.user)
 
-    def parent_filter(self):
-        if "client_pk" not in self.kwargs:
-            return {}
-        return {"clientId": visible_parent(Client, self.kwargs["client_pk"], visible_clients(self.request.user))}
+    def parent_filter(self, parent):
+        return {"clientId": parent.pk}

@@ -3,18 +3,17 @@ from django.contrib import admin
 from django.urls import reverse
 
 from clients.documents import Client
-from engagements import services as engagements
 from engagements.documents import Engagement
-from interactions import services
+from engagements.selectors import engagement_ids
 from interactions.documents import SENTIMENTS, Interaction
+from interactions.selectors import interaction_counts
 from topbox.admin import Children, DocumentAdmin, Link, referenced
 from topbox.admin.filters import ChoicesFilter, DateRangeFilter, ExactValueFilter, ReferenceFilter
 
 admin.site.register_children(Client, Children(Interaction, param="client", label="Interactions"))
 admin.site.register_children(
-    Engagement, Children(Interaction, param="engagement", label="Interactions", count=services.count_by_engagement)
+    Engagement, Children(Interaction, param="engagement", label="Interactions", count=interaction_counts)
 )
-
 admin.site.register_link(Client, Link("Statistics", lambda client: reverse("admin-client-dashboard", args=[client.pk])))
 admin.site.register_link(
     Engagement, Link("Statistics", lambda engagement: reverse("admin-engagement-dashboard", args=[engagement.pk]))
@@ -37,7 +36,7 @@ class ClientFilter(ReferenceFilter):
     target = Client
 
     def filter(self, queryset, client_id):
-        return queryset.filter(engagementId__in=engagements.ids_for_clients([client_id]))
+        return queryset.filter(engagementId__in=engagement_ids([client_id]))
 
 
 class EngagementFilter(ReferenceFilter):
@@ -68,6 +67,7 @@ class DateFilter(DateRangeFilter):
     field_name = "interactionDate"
 
 
+@admin.register(Interaction)
 class InteractionAdmin(DocumentAdmin):
     list_display = ("interactionDate", "agentName", "sentiment", "engagement", "client")
     list_filter = (SentimentFilter, ClientFilter, EngagementFilter, DateFilter, AgentFilter)
@@ -85,7 +85,3 @@ class InteractionAdmin(DocumentAdmin):
     def client(self, interaction):
         engagement = referenced(interaction, "engagementId")
         return self.link(engagement and referenced(engagement, "clientId"))
-
-
-# @admin.register needs a subclass of Django's ModelAdmin; mongo_admin's is of a copy of it.
-admin.site.register(Interaction, InteractionAdmin)

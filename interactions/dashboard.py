@@ -16,8 +16,8 @@ from bson import ObjectId
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from engagements.services import ids_for_clients
-from interactions.services import last_date
+from engagements.selectors import engagement_ids
+from interactions.selectors import last_date
 from interactions.stats import ABSENT, INTERVALS, SENTIMENT_KEYS, interaction_stats, next_interval
 from topbox.dates import to_utc
 
@@ -47,7 +47,7 @@ class Scope:
     def engagement_ids(self):
         if self.engagement is not None:
             return [self.engagement]
-        return None if self.client is None else ids_for_clients([self.client])
+        return None if self.client is None else engagement_ids([self.client])
 
 
 @dataclass(frozen=True)

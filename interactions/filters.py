@@ -1,13 +1,13 @@
-from engagements.services import ids_for_clients
 from interactions.documents import SENTIMENTS
+from interactions.selectors import client_interactions
 from topbox.api.filters import ChoicesParam, DateParam, ExactParam, ObjectIdParam, QueryFilter, SearchParam
 
 
 class ClientParam(ObjectIdParam):
     description = "Interactions of this client's engagements (24-hex id)."
 
-    def fragment(self, value, view):
-        return {"engagementId": {"$in": ids_for_clients([value])}}
+    def fragment(self, value):
+        return client_interactions(value)
 
 
 class InteractionFilter(QueryFilter):

@@ -30,17 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pymongo.errors import BulkWriteError
-
 from interactions.documents import SENTIMENTS, Interaction
-from topbox.fields import storage_problems
+from topbox.errors import InvalidArguments, Unprocessable
+from topbox.fields import is_valid_unicode, storage_problems
+from topbox.mongo import insert_unordered
 
 NAME_KEY = "csvName"
 LINE_KEY = "csvLine"
 UNIQUE_INDEX = "csv_row_unique"
 BATCH_SIZE = 1000
 MAX_REPORTED = 100  # problems kept in memory (and returned); every one goes to on_reject
-DUPLICATE_KEY = 11000
 AGENT_MAX_LENGTH = Interaction.agentName.max_length
 SENTIMENT_BY_KEY = {sentiment.casefold(): sentiment for sentiment in SENTIMENTS}
 
@@ -58,7 +57,7 @@ class Columns:
 
 @dataclass(frozen=True)
 class Options:
-    """How to read and write one file. Raises ``ValueError`` for an unknown zone."""
+    """How to read and write one file. Raises :class:`OptionsError` for an unknown zone."""
 
     columns: Columns = field(default_factory=Columns)
     timezone: str = "UTC"  # for timestamps without a zone
@@ -71,7 +70,7 @@ class Options:
     def __post_init__(self):
         _zone(self.timezone)  # raises for an unknown zone
         if self.batch_size < 1:
-            raise ValueError("The batch size must be at least 1.")
+            raise OptionsError("The batch size must be at least 1.")
 
     @property
     def checks_first(self):
@@ -85,6 +84,9 @@ class Problem:
 
     def __str__(self):
         return f"line {self.line}: {self.reason}"
+
+    def as_dict(self):
+        return {"line": self.line, "reason": self.reason}
 
 
 @dataclass
@@ -109,7 +111,11 @@ class IngestResult:
             self.problems.append(problem)
 
 
-class IngestError(Exception):
+class OptionsError(InvalidArguments):
+    """The options cannot be used (an unknown zone, a stream that cannot be read twice)."""
+
+
+class IngestError(Unprocessable):
     """The file cannot be ingested: nothing was written.
 
     ``problems`` lists the first :data:`MAX_REPORTED` problems (a header problem is on
@@ -120,6 +126,9 @@ class IngestError(Exception):
         self.problems = list(problems)
         self.rejected = rejected
         super().__init__(message)
+
+    def as_dict(self):
+        return {"detail": str(self), "rejected": self.rejected, "problems": [p.as_dict() for p in self.problems]}
 
 
 class RowRejected(Exception):
@@ -144,7 +153,7 @@ def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on
     if not csv_name:
         raise IngestError("The file needs a name: it is stored as custom.csvName and keys its rows.")
     if options.checks_first and not stream.seekable():
-        raise ValueError("A strict or replacing ingest reads the file twice: it needs a seekable stream.")
+        raise OptionsError("A strict or replacing ingest reads the file twice: it needs a seekable stream.")
     collection = Interaction._get_collection()
     if not options.dry_run and UNIQUE_INDEX not in collection.index_information():
         raise IngestError(
@@ -208,17 +217,11 @@ def _process(stream, reader, result, options, collection, on_reject, on_progress
 
 def _insert(collection, documents, result):
     """Insert unordered; rows already stored (duplicate key on the CSV row) are counted, not errors."""
-    if collection is None or not documents:
+    if collection is None:
         return
-    try:
-        result.inserted += len(collection.insert_many(documents, ordered=False).inserted_ids)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        others = [error for error in errors if error.get("code") != DUPLICATE_KEY]
-        if others:
-            raise
-        result.inserted += exc.details.get("nInserted", 0)
-        result.already_present += len(errors)
+    inserted, duplicates = insert_unordered(collection, documents)
+    result.inserted += inserted
+    result.already_present += duplicates
 
 
 class _RowReader:
@@ -270,7 +273,7 @@ class _RowReader:
         problems = []
         seen = set()
         for number, name in enumerate(header, start=1):
-            if not _is_utf8(name):
+            if not is_valid_unicode(name):
                 problems.append(f"column {number}: the name is not valid UTF-8")
             elif not name.strip():
                 problems.append(f"column {number} has no name")
@@ -297,7 +300,7 @@ class _RowReader:
 
     def document(self, line, fields):
         """The interaction for one row, as stored; raises :class:`RowRejected`."""
-        if not all(_is_utf8(value) for value in fields):
+        if not all(is_valid_unicode(value) for value in fields):
             raise RowRejected("not valid UTF-8")
         if len(fields) != len(self.header):
             raise RowRejected(f"expected {len(self.header)} columns, found {len(fields)}")
@@ -370,16 +373,7 @@ def _zone(name):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown time zone {name!r} (use an IANA name such as Europe/Paris).") from None
-
-
-def _is_utf8(value):
-    """False when decoding left undecodable bytes in ``value`` (as surrogate escapes)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        raise OptionsError(f"Unknown time zone {name!r} (use an IANA name such as Europe/Paris).") from None
 
 
 class RejectsFile:

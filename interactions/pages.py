@@ -14,8 +14,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from clients.access import visible_client_ids
 from clients.documents import Client
+from clients.selectors import visible_client_ids
 from engagements.documents import Engagement
 from interactions.dashboard import PRESETS, AdminLinks, APILinks, PeriodError, Scope, choose, dashboard_data
 from interactions.stats import INTERVALS

@@ -15,6 +15,7 @@ from bson import ObjectId
 from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
 from topbox.dates import at_or_after, to_utc
+from topbox.errors import InvalidArguments
 
 INTERVALS = ("day", "week", "month")
 TOP_AGENTS = 10
@@ -23,7 +24,7 @@ ABSENT = "absent"  # the key counting interactions without a sentiment
 SENTIMENT_KEYS = (*SENTIMENTS, ABSENT)
 
 
-class StatsError(ValueError):
+class StatsError(InvalidArguments):
     """The arguments do not describe a range or an interval; the message says why."""
 
 

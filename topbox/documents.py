@@ -64,14 +64,7 @@ class Document(django_mongoengine.Document):
 
     def dependents(self):
         """``{collection name: count}`` of the documents that still reference this one."""
-        counts = {}
-        for (document_cls, field_name), rule in (self._meta.get("delete_rules") or {}).items():
-            if rule == DENY:
-                count = document_cls.objects(**{field_name: self.pk}).count()
-                if count:
-                    collection = document_cls._meta["collection"]
-                    counts[collection] = counts.get(collection, 0) + count
-        return counts
+        return dependent_counts(type(self), [self.pk]).get(self.pk, {})
 
     def check_deletable(self):
         """Raise :class:`HasDependents` if documents still reference this one."""
@@ -98,14 +91,59 @@ def missing_references(documents):
         if not isinstance(field, fields.ReferenceField):
             continue
         wanted = {reference_id(document, name) for document in documents} - {None}
-        if not wanted:
-            continue
-        target = field.document_type
-        cursor = target._get_collection().find({"_id": {"$in": list(wanted)}}, {"_id": 1})
-        found = {row["_id"] for row in cursor}
-        if wanted - found:
-            missing[name] = (target.__name__, sorted(wanted - found, key=str))
+        absent = wanted - existing_ids(field.document_type, wanted)
+        if absent:
+            missing[name] = (field.document_type.__name__, sorted(absent, key=str))
     return missing
+
+
+def existing_ids(document_cls, ids):
+    """The subset of ``ids`` naming stored documents of ``document_cls``: the one
+    "does the referenced document exist" query (API fields, admin forms, validation)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    return {row["_id"] for row in document_cls._get_collection().find({"_id": {"$in": ids}}, {"_id": 1})}
+
+
+def count_references(document_cls, field_name, ids):
+    """``{id: number of documents of document_cls whose field_name is that id}`` for ``ids``
+    (absent: none), in one aggregation: children per parent, for any reference."""
+    if not ids:
+        return {}
+    db_field = document_cls._fields[field_name].db_field
+    pipeline = [
+        {"$match": {db_field: {"$in": list(ids)}}},
+        {"$group": {"_id": f"${db_field}", "count": {"$sum": 1}}},
+    ]
+    return {row["_id"]: row["count"] for row in document_cls._get_collection().aggregate(pipeline)}
+
+
+def dependent_counts(document_cls, ids):
+    """``{id: {collection name: count}}`` of the documents still referencing each of ``ids``
+    through a ``DENY`` reference: what blocks deleting them (API 409, admin, ``delete()``)."""
+    result = {}
+    for (referencing_cls, field_name), rule in (document_cls._meta.get("delete_rules") or {}).items():
+        if rule != DENY:
+            continue
+        collection = referencing_cls._meta["collection"]
+        for pk, count in count_references(referencing_cls, field_name, ids).items():
+            counts = result.setdefault(pk, {})
+            counts[collection] = counts.get(collection, 0) + count
+    return result
+
+
+def field_errors(error):
+    """``{field: message}`` from a MongoEngine ValidationError (``None``: not about a field);
+    a nested error's message names its inner fields the same way (``a: ...; b: ...``)."""
+    if not error.errors:
+        return {None: error.message}
+    return {
+        field: "; ".join(f"{k}: {v}" if k else v for k, v in field_errors(sub).items())
+        if isinstance(sub, ValidationError)
+        else str(sub)
+        for field, sub in error.errors.items()
+    }
 
 
 def reference_id(document, name):

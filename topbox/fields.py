@@ -30,7 +30,7 @@ def storage_problems(value, path="", depth=0):
                 yield here, "keys must not contain '.'"
             elif "\x00" in key:
                 yield here, "keys must not contain NUL"
-            elif not _is_unicode(key):
+            elif not is_valid_unicode(key):
                 yield here.encode("utf-8", "backslashreplace").decode(), "keys must be valid Unicode"
                 continue
             yield from storage_problems(item, here, depth + 1)
@@ -43,11 +43,13 @@ def storage_problems(value, path="", depth=0):
         yield path, "integers must fit in 64 bits"
     elif isinstance(value, float) and not math.isfinite(value):
         yield path, "numbers must be finite"
-    elif isinstance(value, str) and not _is_unicode(value):
+    elif isinstance(value, str) and not is_valid_unicode(value):
         yield path, "text must be valid Unicode"
 
 
-def _is_unicode(text):
+def is_valid_unicode(text):
+    """False for text holding lone surrogates: what JSON's \\ud800 escapes and undecodable
+    bytes read with ``surrogateescape`` leave, and what UTF-8 (and so BSON) cannot hold."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can carry

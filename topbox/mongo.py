@@ -2,7 +2,7 @@
 
 ``MONGO_URI`` names the server and the database (the URI's path, as in
 ``mongodb://admin:adminpass@localhost:27017/production?authSource=admin``). Without it,
-every process talks to the embedded development server (see ``topbox.embedded``).
+every process talks to the embedded development server (see ``devtools.embedded``).
 Timeouts are short so that a dead database fails a request or a command in seconds,
 with a message that says where we looked.
 """
@@ -11,7 +11,7 @@ import mongoengine
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from pymongo import uri_parser
-from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
+from pymongo.errors import BulkWriteError, ConfigurationError, InvalidURI, PyMongoError
 
 DEFAULT_DATABASE = "topbox"
 
@@ -74,6 +74,27 @@ def ping():
             f"MongoDB at {hosts} (database {name!r}) did not answer within "
             f"{settings.MONGO_TIMEOUT_MS} ms: {type(exc).__name__}; {hint}."
         ) from exc
+
+
+DUPLICATE_KEY = 11000  # MongoDB's error code for a unique-index collision
+
+
+def insert_unordered(collection, documents):
+    """Insert ``documents`` in one unordered bulk write; return ``(inserted, duplicates)``.
+
+    Documents colliding with stored ones on a unique index (``_id`` included) are counted
+    as duplicates, not errors, so a rerun of an interrupted load completes it; any other
+    write error is raised.
+    """
+    if not documents:
+        return 0, 0
+    try:
+        return len(collection.insert_many(documents, ordered=False).inserted_ids), 0
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return exc.details.get("nInserted", 0), len(errors)
 
 
 def with_database(uri, name):

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "clients",
     "engagements",
     "interactions",
+    "sampledata",
+    "devtools",
 ]
 
 MIDDLEWARE = [

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 
 from clients.documents import Client
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from sampledata.factories import make_client, make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +35,10 @@ def test_search_by_name_or_nickname(admin_client, acme, term):
     assert found == (["Zenith Bank"] if term == "Zen" else ["Acme Footwear Inc."])
 
 
-def test_one_click_to_the_clients_engagements_and_interactions(admin_client, acme):
-    other = make_client("Zenith Bank", "Zen")
-    make_interaction(make_engagement(other, "SMS"), agentName="Other Agent")
+def test_one_click_to_the_clients_engagements_and_interactions(admin_client, two_clients):
+    acme = two_clients["acme"]
+    make_interaction(two_clients["phone"])
+    make_interaction(two_clients["sms"], agentName="Other Agent")
     page = admin_client.get("/admin/clients/client/").content.decode()
     engagements_url = f"/admin/engagements/engagement/?client={acme.pk}"
     interactions_url = f"/admin/interactions/interaction/?client={acme.pk}"

@@ -3,8 +3,8 @@ from mongoengine import OperationError, ValidationError
 
 from clients.documents import Client
 from engagements.documents import Engagement
+from sampledata.factories import make_client, make_engagement
 from topbox.documents import HasDependents
-from topbox.tests.factories import make_client, make_engagement
 
 
 def test_name_is_required_and_nickname_optional():

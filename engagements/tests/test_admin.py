@@ -4,24 +4,17 @@ import pytest
 from bson import ObjectId
 
 from engagements.documents import Engagement
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from sampledata.factories import make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def data():
-    acme, zenith = make_client("Acme Footwear Inc.", "Acme"), make_client("Zenith Bank", "Zen")
-    phone = make_engagement(acme, "Phone")
+def data(two_clients):
+    """The two clients' engagements; Phone has three interactions."""
     for _ in range(3):
-        make_interaction(phone)
-    return {
-        "acme": acme,
-        "zenith": zenith,
-        "phone": phone,
-        "chat": make_engagement(acme, "Chat"),
-        "sms": make_engagement(zenith, "SMS"),
-    }
+        make_interaction(two_clients["phone"])
+    return two_clients
 
 
 def names(response):

@@ -4,8 +4,8 @@ from mongoengine import ValidationError
 
 from engagements.documents import Engagement
 from interactions.documents import Interaction
+from sampledata.factories import make_client, make_engagement, make_interaction
 from topbox.documents import HasDependents
-from topbox.tests.factories import make_client, make_engagement, make_interaction
 
 
 def test_client_and_name_are_required():

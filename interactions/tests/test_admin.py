@@ -7,7 +7,7 @@ import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 
 from interactions.documents import Interaction
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from sampledata.factories import interaction_form, make_interaction
 
 pytestmark = pytest.mark.django_db
 
@@ -16,16 +16,12 @@ NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def data():
-    acme, zenith = make_client("Acme Footwear Inc.", "Acme"), make_client("Zenith Bank", "Zen")
-    phone, chat, sms = make_engagement(acme, "Phone"), make_engagement(acme, "Chat"), make_engagement(zenith, "SMS")
+def data(two_clients):
+    """The two clients' world with four interactions, today's to 400 days old, one without sentiment."""
+    phone, chat, sms = two_clients["phone"], two_clients["chat"], two_clients["sms"]
     days = datetime.timedelta(days=1)
     return {
-        "acme": acme,
-        "zenith": zenith,
-        "phone": phone,
-        "chat": chat,
-        "sms": sms,
+        **two_clients,
         "today": make_interaction(phone, NOW, "John Ford", "Negative"),
         "week": make_interaction(chat, NOW - 5 * days, "Mary Major", "Positive"),
         "old": make_interaction(sms, NOW - 400 * days, "Jon Fordham", "Neutral"),
@@ -34,6 +30,7 @@ def data():
 
 
 def listed(response, data):
+    """The listed rows by their keys in ``data`` ("today", "week", ...), in the listed order."""
     names = {document.pk: name for name, document in data.items()}
     return [names[document.pk] for document in response.context["cl"].result_list]
 
@@ -136,22 +133,12 @@ def test_detail_shows_custom_as_indented_json(admin_client, data):
     assert expected.replace('"', "&quot;") in page
 
 
-def form(interaction, **changes):
-    return {
-        "engagementId": str(interaction.engagementId.pk),
-        "interactionDate_0": interaction.interactionDate.strftime("%Y-%m-%d"),
-        "interactionDate_1": interaction.interactionDate.strftime("%H:%M:%S"),
-        "agentName": interaction.agentName,
-        "sentiment": interaction.sentiment or "",
-        "custom": json.dumps(interaction.custom),
-        **changes,
-    }
-
-
 def test_editing_custom_saves_the_json_object(admin_client, data):
     interaction = data["today"]
     custom = {"transcript": [{"from": "agent", "text": "Hello"}], "score": 0.5}
-    response = admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, custom=json.dumps(custom)))
+    response = admin_client.post(
+        f"{URL}{interaction.pk}/change/", interaction_form(interaction, custom=json.dumps(custom))
+    )
     assert response.status_code == 302
     assert Interaction.objects.get(pk=interaction.pk).custom == custom
     assert "Changed Custom." in LogEntry.objects.get().get_change_message()
@@ -170,7 +157,7 @@ def test_editing_custom_saves_the_json_object(admin_client, data):
 )
 def test_editing_custom_validates_json_and_mongodb_keys(admin_client, data, custom, error):
     interaction = data["today"]
-    response = admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, custom=custom))
+    response = admin_client.post(f"{URL}{interaction.pk}/change/", interaction_form(interaction, custom=custom))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"custom": [error]}
     assert Interaction.objects.get(pk=interaction.pk).custom == {"csvName": "2020_16_05_report.csv"}
@@ -181,18 +168,22 @@ def test_engagement_reference_is_an_objectid_input_validated_on_save(admin_clien
     page = admin_client.get(f"{URL}{interaction.pk}/change/").content.decode()
     assert '<select name="engagementId"' not in page
     assert f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone</a>' in page
-    response = admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, engagementId=str(data["acme"].pk)))
+    response = admin_client.post(
+        f"{URL}{interaction.pk}/change/", interaction_form(interaction, engagementId=str(data["acme"].pk))
+    )
     assert response.context["adminform"].form.errors == {
         "engagementId": [f"No engagement has the id {data['acme'].pk}."]
     }
-    response = admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, engagementId=str(data["sms"].pk)))
+    response = admin_client.post(
+        f"{URL}{interaction.pk}/change/", interaction_form(interaction, engagementId=str(data["sms"].pk))
+    )
     assert response.status_code == 302
     assert Interaction.objects.get(pk=interaction.pk).engagementId == data["sms"]
 
 
 def test_clearing_the_sentiment_leaves_it_absent(admin_client, data):
     interaction = data["today"]
-    admin_client.post(f"{URL}{interaction.pk}/change/", form(interaction, sentiment=""))
+    admin_client.post(f"{URL}{interaction.pk}/change/", interaction_form(interaction, sentiment=""))
     stored = Interaction._get_collection().find_one({"_id": interaction.pk})
     assert "sentiment" not in stored
 

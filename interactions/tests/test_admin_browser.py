@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from sampledata.factories import make_client, make_engagement, make_interaction
 
 pytestmark = pytest.mark.browser
 

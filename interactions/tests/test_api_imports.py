@@ -3,7 +3,7 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from interactions.documents import Interaction
-from topbox.tests.factories import make_engagement
+from sampledata.factories import make_engagement
 
 HEADER = "interactionDate,agentFirstName,agentLastName,sentiment,callerRegion"
 ROWS = ["2020-05-16T12:00:00Z,John,Ford,Negative,NY", "2020-05-17T09:30:00Z,Ann,Lee, positive ,CA"]

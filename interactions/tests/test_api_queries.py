@@ -217,7 +217,7 @@ def test_expand_works_with_fields(staff_api, seeded):
 
 def test_bounds_and_ties_hold_within_one_engagement(staff_api):
     """The (engagementId, -interactionDate) index serves these; see topbox.dates.at_or_after."""
-    from topbox.tests.factories import make_engagement, make_interaction
+    from sampledata.factories import make_engagement, make_interaction
 
     engagement = make_engagement()
     at = datetime.datetime(2020, 5, 16, 12, tzinfo=datetime.UTC)

@@ -8,6 +8,11 @@ ENGAGEMENT = "5f18d12f42262eec0d435583"
 
 
 def valid(**changes):
+    """A valid request body, with ``changes``; a key changed to ``...`` is left out.
+
+    ``...`` (Ellipsis) marks "omit this key" because ``None`` is a value a body can send
+    (``"sentiment": null``): ``valid(custom=...)`` has no ``custom`` at all.
+    """
     body = {
         "engagementId": {"$oid": ENGAGEMENT},
         "interactionDate": {"$date": 1589630400000},

@@ -8,7 +8,7 @@ import pytest
 from bson import ObjectId
 from django.contrib.auth.models import Permission
 
-from engagements.services import ids_for_clients
+from engagements.selectors import engagement_ids
 from interactions.dashboard import Period, Scope, choose
 from interactions.documents import Interaction
 from interactions.stats import SENTIMENT_KEYS, interaction_stats
@@ -67,7 +67,7 @@ def test_the_default_period_is_the_last_30_days_of_the_data(admin_client, seeded
     period, interval, preset = choose(Scope("Acme", client=ObjectId(ACME)), {})
     assert (preset, interval) == ("recent", "day")
     assert (period.last - period.first).days == 29
-    newest = max(i.interactionDate for i in Interaction.objects(engagementId__in=ids_for_clients([ObjectId(ACME)])))
+    newest = max(i.interactionDate for i in Interaction.objects(engagementId__in=engagement_ids([ObjectId(ACME)])))
     assert period.last == newest.date()
     assert (data["from"], data["to"]) == (period.first.isoformat(), period.last.isoformat())
     assert_same_figures(data, interaction_stats(client=ACME, start=period.start, end=period.end))
@@ -155,7 +155,7 @@ def test_staff_need_view_permission_on_interactions(client, django_user_model, s
 
 
 def test_a_client_user_sees_its_own_dashboard_only(client, db, seeded):
-    from clients.accounts import create_client_user
+    from clients.client_users import create_client_user
 
     user, _ = create_client_user("acme-team", ACME)
     client.force_login(user)

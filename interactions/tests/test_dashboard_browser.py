@@ -78,7 +78,7 @@ def test_staff_switch_the_interval_and_click_a_bar(page, screenshot, live_server
 
 
 def test_a_client_team_sees_its_own_dashboard_only(page, screenshot, live_server, seeded):
-    from clients.accounts import create_client_user
+    from clients.client_users import create_client_user
 
     user, _ = create_client_user("acme-team", ACME)
     user.set_password("acme-team-password-2026")

@@ -5,7 +5,7 @@ from bson import ObjectId
 from mongoengine import ValidationError
 
 from interactions.documents import Interaction
-from topbox.tests.factories import make_engagement, make_interaction
+from sampledata.factories import make_engagement, make_interaction
 
 NESTED = {
     "csvName": "2020_16_05_report.csv",

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from interactions import ingest
 from interactions.documents import Interaction
-from topbox.tests.factories import make_engagement, make_interaction
+from sampledata.factories import make_engagement, make_interaction
 
 UTC = datetime.UTC
 HEADER = "interactionDate,agentFirstName,agentLastName,sentiment,callerRegion"

@@ -8,8 +8,8 @@ import pytest
 
 from interactions.documents import Interaction
 from interactions.stats import StatsError, interaction_stats, stats_pipeline
+from sampledata.factories import make_client, make_engagement
 from topbox import mongo
-from topbox.tests.factories import make_client, make_engagement
 
 UTC = datetime.UTC
 SENTIMENTS = ("Positive", "Negative", "Neutral", "Mixed", None)

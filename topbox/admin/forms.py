@@ -39,7 +39,8 @@ class DocumentForm(BaseDocumentForm, metaclass=DocumentFormMetaclass):
         if self.errors:
             return
         try:
-            self.instance.validate()
+            # The reference fields fetched their documents in clean(): no second existence check.
+            self.instance.validate(check_references=False)
         except mongoengine.ValidationError as error:
             for name, message in (error.to_dict() or {None: error.message}).items():
                 self.add_error(name if name in self.fields else None, f"{message}")

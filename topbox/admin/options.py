@@ -1,12 +1,8 @@
 """``DocumentAdmin``: the project-wide base of every document's admin.
 
-It derives from django-mongoengine's ``DocumentAdmin`` and fixes, by overriding, what
-breaks on Django 5.2. django-mongoengine builds its class from a re-executed copy of
-``django.contrib.admin.options`` in which ``get_content_type_for_model`` returns an unsaved
-ContentType and ``IncorrectLookupParameters`` is another class; its own views are copies
-of older Django. So the views and the admin log come from Django's ``ModelAdmin`` itself:
-the change history is kept per record, view-only staff can open records, and bad
-changelist parameters are caught rather than a 500.
+It derives from Django's own ``ModelAdmin`` (so its views, admin log, permissions and
+``@admin.register`` are Django's) and takes from django-mongoengine only the mapping of
+document fields to form fields (``DjangoField.formfield()`` and its document form).
 """
 
 import re
@@ -20,13 +16,11 @@ from django.http import Http404
 from django.utils.html import format_html
 from django.utils.text import capfirst, slugify
 from django_mongoengine import fields
-from django_mongoengine.mongo_admin import DocumentAdmin as MongoDocumentAdmin
-from mongoengine import DENY
 
 from topbox.admin.changelist import DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import link
-from topbox.documents import HasDependents, reference_id
+from topbox.documents import HasDependents, dependent_counts, reference_id
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
@@ -34,7 +28,7 @@ MAX_SEARCH_WORDS = 10
 MAX_SEARCH_WORD = 100
 
 
-class DocumentAdmin(MongoDocumentAdmin):
+class DocumentAdmin(ModelAdmin):
     form = DocumentForm
     list_per_page = 50
     # Facet counts are Django ORM aggregates.
@@ -43,15 +37,6 @@ class DocumentAdmin(MongoDocumentAdmin):
     formfield_overrides = {
         fields.DateTimeField: {"form_class": forms.SplitDateTimeField, "widget": widgets.AdminSplitDateTime},
     }
-
-    changelist_view = ModelAdmin.changelist_view
-    changeform_view = ModelAdmin.changeform_view
-    delete_view = ModelAdmin.delete_view
-    history_view = ModelAdmin.history_view
-    log_addition = ModelAdmin.log_addition
-    log_change = ModelAdmin.log_change
-    log_deletion = ModelAdmin.log_deletion
-    log_deletions = ModelAdmin.log_deletions
 
     def get_changelist(self, request, **kwargs):
         return DocumentChangeList
@@ -82,7 +67,11 @@ class DocumentAdmin(MongoDocumentAdmin):
             return JSONObjectField(required=db_field.required, label=capfirst(db_field.verbose_name))
         if db_field.choices and db_field.blank:
             kwargs.setdefault("empty_value", None)  # no choice: the field is left out, not ""
-        return super().formfield_for_dbfield(db_field, request=request, **kwargs)
+        elif isinstance(db_field, fields.StringField):
+            # django-mongoengine's mapping: the admin's text widgets, as Django's for CharField/TextField.
+            text = widgets.AdminTextInputWidget if db_field.max_length else widgets.AdminTextareaWidget
+            return db_field.formfield(**{"widget": text, **kwargs})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         """Read-only, references show as links and dicts as indented JSON."""
@@ -206,25 +195,3 @@ def children_column(children):
     column.short_description = children.label
     column.__name__ = f"children_{slugify(children.label).replace('-', '_')}"
     return column
-
-
-def dependent_counts(model, ids):
-    """``{id: {collection: count}}`` of the documents still referencing each of ``ids`` (DENY rules).
-
-    One aggregation per rule for the whole batch, where ``Document.dependents()`` counts
-    one document at a time.
-    """
-    result = {}
-    for (document_cls, field_name), rule in (model._meta.get("delete_rules") or {}).items():
-        if rule != DENY or not ids:
-            continue
-        db_field = document_cls._fields[field_name].db_field
-        collection = document_cls._meta["collection"]
-        pipeline = [
-            {"$match": {db_field: {"$in": ids}}},
-            {"$group": {"_id": f"${db_field}", "count": {"$sum": 1}}},
-        ]
-        for row in document_cls._get_collection().aggregate(pipeline):
-            counts = result.setdefault(row["_id"], {})
-            counts[collection] = counts.get(collection, 0) + row["count"]
-    return result

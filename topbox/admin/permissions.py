@@ -8,7 +8,7 @@ same signal.
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 
-from topbox.admin.sites import DocumentOptions
+from topbox.admin.meta import DocumentOptions
 
 ACTIONS = ("add", "change", "delete", "view")
 

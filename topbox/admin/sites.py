@@ -6,27 +6,9 @@ from dataclasses import dataclass
 from django.contrib.admin import sites
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.text import camel_case_to_spaces
-from django_mongoengine.forms.document_options import DocumentMetaWrapper
 from mongoengine.base import TopLevelDocumentMetaclass
 
-from topbox.admin import actions
-
-
-class DocumentOptions(DocumentMetaWrapper):
-    """django-mongoengine's Django-like ``_meta`` for a document, with what Django 5.2's admin reads."""
-
-    is_composite_pk = False  # read by AdminSite.register since Django 5.2
-
-    def get_verbose_name(self):
-        # Lower case, as Django's ("Select interaction to change"); django-mongoengine capitalises.
-        return self._meta.get("verbose_name") or camel_case_to_spaces(self.object_name)
-
-    def _init_field_cache(self):
-        # django-mongoengine keys reference fields by the referenced model's name, so
-        # get_field("clientId") fails (admin checks, lookups, list_display); key by field name.
-        self._field_cache = {name: (field, None, True, False) for name, field in self.document._fields.items()}
-        return self._field_cache
+from topbox.admin import actions, patches
 
 
 @dataclass(frozen=True)
@@ -62,7 +44,7 @@ class Link:
 
 
 class AdminSite(sites.AdminSite):
-    """Registers documents with :class:`DocumentOptions`, and lets child apps add links to parents.
+    """Registers documents (their patches applied), and lets child apps add links to parents.
 
     A child app (engagements) knows its parent (clients), not the other way round: it
     declares itself with :meth:`register_children`, and the parent's admin shows a column
@@ -86,7 +68,7 @@ class AdminSite(sites.AdminSite):
             if isinstance(model, TopLevelDocumentMetaclass):
                 from topbox.admin.options import DocumentAdmin
 
-                model._meta = DocumentOptions(model)
+                patches.apply_to_document(model)
                 admin_class = admin_class or DocumentAdmin
         super().register(models, admin_class, **options)
 

@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from topbox.api.filters import ChoicesParam, DateParam
+from topbox.api.metadata import describe_params
 
 HEX_ID = re.compile(r"[0-9a-f]{24}")
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -89,15 +89,16 @@ def iso_note(milliseconds):
     return format_html('<span class="iso-date" title="ISO 8601, UTC"> {}</span>', iso)
 
 
-def query_form(params_class, request, template, extra=(), **context):
-    """A form for ``params_class``'s query parameters (and the ``extra`` field dicts),
+def query_form(params, request, template, extra=(), **context):
+    """A form for the query parameters ``params`` declares (and the ``extra`` field dicts),
     filled in from ``request``."""
     fields = list(extra)
-    for name, param in params_class.params.items():
-        field = {"name": name, "description": param.description, "value": request.query_params.get(name, "")}
-        if isinstance(param, ChoicesParam) and not param.multiple:
-            field["choices"] = list(param.choices.values())
-        elif isinstance(param, DateParam):
-            field["placeholder"] = "2020-05-16 or 2020-05-16T12:00:00Z"
-        fields.append(field)
+    for param in describe_params(params):
+        fields.append({
+            "name": param.name,
+            "description": param.description,
+            "value": request.query_params.get(param.name, ""),
+            "choices": list(param.choices),
+            "placeholder": "2020-05-16 or 2020-05-16T12:00:00Z" if param.is_date else "",
+        })  # fmt: skip
     return loader.render_to_string(template, {"fields": fields, **context}, request=request._request)

@@ -1,4 +1,8 @@
-"""How errors become JSON responses: a client never sees a traceback or a 500 for its input."""
+"""How errors become JSON responses: a client never sees a traceback or a 500 for its input.
+
+The one place where domain errors (``topbox.errors``, ``HasDependents``) and MongoDB's
+errors get their HTTP status; views let them propagate.
+"""
 
 import logging
 
@@ -9,19 +13,15 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from topbox.documents import HasDependents
+from topbox.documents import HasDependents, field_errors
+from topbox.errors import InvalidArguments, Unprocessable
 
 logger = logging.getLogger(__name__)
 
 
 def document_errors(error):
     """``{field: [messages]}`` from a MongoEngine ValidationError."""
-    if error.errors:
-        return {
-            field: [sub.message if isinstance(sub, DocumentValidationError) else str(sub)]
-            for field, sub in error.errors.items()
-        }
-    return {"non_field_errors": [error.message]}
+    return {field or "non_field_errors": [message] for field, message in field_errors(error).items()}
 
 
 def exception_handler(exc, context):
@@ -29,6 +29,10 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc), "dependents": exc.counts}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DocumentValidationError):
         return Response(document_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, InvalidArguments):
+        return Response({"detail": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Unprocessable):
+        return Response(exc.as_dict(), status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, DuplicateKeyError):
         return Response({"detail": "A document with this key already exists."}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, (ServerSelectionTimeoutError, ConnectionFailure)):

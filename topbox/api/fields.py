@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from topbox.dates import to_utc
-from topbox.documents import reference_id
+from topbox.documents import existing_ids, reference_id
 from topbox.fields import storage_problems
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -97,7 +97,7 @@ class ReferenceField(ObjectIdField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if not self.document_type._get_collection().count_documents({"_id": value}, limit=1):
+        if not existing_ids(self.document_type, [value]):
             self.fail("does_not_exist", document=self.document_type.__name__, id=value)
         return value
 

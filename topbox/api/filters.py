@@ -54,11 +54,11 @@ class Param:
     def parse(self, raw):
         return raw
 
-    def fragment(self, value, view):
+    def fragment(self, value):
         return {self.field: value}
 
-    def filter(self, raw, view):
-        return self.fragment(self.parse(plain_value(self.name, raw)), view)
+    def filter(self, raw):
+        return self.fragment(self.parse(plain_value(self.name, raw)))
 
     def invalid(self, message):
         return ValidationError({self.name: [message]})
@@ -75,7 +75,7 @@ class SearchParam(Param):
         super().__init__(fields[0], description or f"Case-insensitive substring of {' or '.join(fields)}.")
         self.fields = fields
 
-    def fragment(self, value, view):
+    def fragment(self, value):
         pattern = {"$regex": re.escape(value), "$options": "i"}
         if len(self.fields) == 1:
             return {self.field: pattern}
@@ -114,7 +114,7 @@ class ChoicesParam(Param):
         values = [self.choices[value.lower()] for value in values]
         return values if self.multiple else values[0]
 
-    def fragment(self, value, view):
+    def fragment(self, value):
         return {self.field: value[0] if len(value) == 1 else {"$in": value}}
 
 
@@ -133,7 +133,7 @@ class DateParam(Param):
             )
         return value
 
-    def fragment(self, value, view):
+    def fragment(self, value):
         return {self.field: at_or_after(value) if self.operator == "$gte" else {self.operator: value}}
 
 
@@ -147,7 +147,7 @@ class CustomPathParam(Param):
     description = "custom.<path>=<value>: equality on a field inside custom (e.g. custom.csvName=report.csv)."
     segment = re.compile(r"^[^$.\x00][^.\x00]*$")
 
-    def filter_path(self, name, raw, view):
+    def filter_path(self, name, raw):
         path = name[len("custom.") :]
         if not path or not all(self.segment.match(part) for part in path.split(".")):
             raise ValidationError(
@@ -193,14 +193,14 @@ class QueryFilter:
         }
 
     @classmethod
-    def build(cls, query_params, view):
+    def build(cls, query_params):
         """The MongoDB filter for the known parameters in ``query_params`` (others are the caller's)."""
         fragments = []
         for name in query_params:
             if name in cls.params:
-                fragments.append(cls.params[name].filter(query_params[name], view))
+                fragments.append(cls.params[name].filter(query_params[name]))
             elif cls.custom_paths and name.startswith("custom."):
-                fragments.append(CustomPathParam().filter_path(name, query_params[name], view))
+                fragments.append(CustomPathParam().filter_path(name, query_params[name]))
         return merge(fragments)
 
 
@@ -230,3 +230,43 @@ def merge(fragments):
     if rest:
         return {"$and": [merged, *rest]}
     return merged
+
+
+# Filter backends: DRF's ``filter_queryset()`` runs them in turn on the view's Query.
+
+
+class QueryParamsFilter:
+    """Narrows the query by the view's ``filter_class`` and refuses every parameter that
+    neither it, the paginator nor the view (``ordering``, ``view_params``) accepts."""
+
+    def filter_queryset(self, request, queryset, view):
+        self.check(request, view.filter_class, *view.paginator.params, "ordering", *view.view_params)
+        return queryset.where(view.filter_class.build(request.query_params))
+
+    @staticmethod
+    def check(request, filter_class, *names):
+        check_query_params(request.query_params, filter_class, *names)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = [
+            {"name": name, "in": "query", "required": False, "schema": {"type": "string"},
+             "description": param.description}
+            for name, param in view.filter_class.params.items()
+        ]  # fmt: skip
+        if view.filter_class.custom_paths:
+            parameters.append(
+                {"name": "custom.<path>", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "Equality on a field inside custom, e.g. custom.csvName=x.csv."}
+            )  # fmt: skip
+        return parameters
+
+
+class OrderingFilter:
+    """Sorts the query by ``?ordering=`` (one of the view's ``orderings``)."""
+
+    def filter_queryset(self, request, queryset, view):
+        return queryset.ordered(view.get_ordering())
+
+    def get_schema_operation_parameters(self, view):
+        schema = {"type": "string", "enum": list(view.orderings), "default": view.default_ordering}
+        return [{"name": "ordering", "in": "query", "required": False, "schema": schema}]

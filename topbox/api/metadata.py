@@ -7,13 +7,17 @@ detail route fetches the object through ``get_object()``, which document viewset
 queryset for; the fields a write takes do not depend on the document, so none is fetched.
 """
 
+from dataclasses import dataclass
+
 from django.http import Http404
 from django.utils.text import camel_case_to_spaces, capfirst
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.request import clone_request
 
 from topbox.api.fields import JSONObjectField, ObjectIdField, ReferenceField, UTCDateTimeField
+from topbox.api.filters import ChoicesParam, DateParam
+from topbox.api.serializers import UTCDateParamField
 
 FIELD_TYPES = {
     ReferenceField: "reference",
@@ -32,11 +36,43 @@ def human_label(name):
 
 
 def query_params_of(view):
-    """The :class:`~topbox.api.filters.QueryFilter` of the query parameters ``view``'s GET
-    or POST accepts: a list's ``filter_class``, or the ``params_class`` of another view."""
+    """What declares the query parameters ``view``'s GET or POST accepts: a list's
+    ``filter_class`` (a QueryFilter), or another view's ``params_class`` (a
+    QueryParamsSerializer)."""
     if getattr(view, "action_map", {}).get("get") == "list":
         return view.filter_class
     return getattr(view, "params_class", None)
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    choices: tuple = ()  # one of these (a single choice)
+    is_date: bool = False
+
+
+def describe_params(params):
+    """The :class:`QueryParam` list of a QueryFilter or a QueryParamsSerializer class."""
+    if isinstance(params, type) and issubclass(params, serializers.Serializer):
+        return [
+            QueryParam(
+                name,
+                str(field.help_text or ""),
+                tuple(field.choices) if isinstance(field, serializers.ChoiceField) else (),
+                isinstance(field, UTCDateParamField),
+            )
+            for name, field in params().fields.items()
+        ]
+    return [
+        QueryParam(
+            name,
+            param.description,
+            tuple(param.choices.values()) if isinstance(param, ChoicesParam) and not param.multiple else (),
+            isinstance(param, DateParam),
+        )
+        for name, param in params.params.items()
+    ]
 
 
 class DocumentMetadata(SimpleMetadata):
@@ -45,8 +81,8 @@ class DocumentMetadata(SimpleMetadata):
         params = query_params_of(view)
         if params is not None:
             metadata["query_parameters"] = {
-                name: {"label": human_label(name), "description": param.description}
-                for name, param in params.params.items()
+                param.name: {"label": human_label(param.name), "description": param.description}
+                for param in describe_params(params)
             }
         return metadata
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from django.core import signing
 from django.template import loader
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from topbox import extjson
-from topbox.api.filters import merge
 
 CURSOR_SALT = "topbox.api.cursor"
 
@@ -76,31 +77,24 @@ def cursor_salt(path):
     return f"{CURSOR_SALT}:{path.rstrip('/')}"
 
 
-@dataclass
-class Page:
-    results: list
-    next: str | None
-    previous: str | None
-    count: int | None = None
-
-
-class KeysetPagination:
+class KeysetPagination(BasePagination):
     page_size = 50
     max_page_size = 1000
     params = ("cursor", "page_size", "count")
     template = "rest_framework/pagination/previous_and_next.html"
-    display_page_controls = False  # set once a page is served: the browsable API shows the links
 
-    def paginate(self, collection, query, projection, ordering, request):
+    def paginate_queryset(self, queryset, request, view=None):
+        """The page of ``queryset`` (a :class:`~topbox.api.query.Query`) the request asks for."""
+        self.request = request
+        ordering = queryset.ordering
         page_size = self.get_page_size(request)
         cursor = self.decode_cursor(request, ordering)
         backwards = bool(cursor and cursor["previous"])
-        order = ordering.reversed() if backwards else ordering
-        segments = order.after(cursor["value"], cursor["id"]) if cursor else [{}]
+        queryset = queryset.ordered(ordering.reversed() if backwards else ordering)
+        segments = queryset.ordering.after(cursor["value"], cursor["id"]) if cursor else [{}]
         rows = []
         for segment in segments:
-            wanted = page_size + 1 - len(rows)
-            rows += collection.find(merge([query, segment]), projection).sort(order.sort).limit(wanted)
+            rows += queryset.find(segment, limit=page_size + 1 - len(rows))
             if len(rows) > page_size:
                 break
         more = len(rows) > page_size
@@ -109,20 +103,23 @@ class KeysetPagination:
             rows.reverse()
 
         has_next, has_previous = (True, more) if backwards else (more, cursor is not None)
-        page = Page(
-            results=rows,
-            next=self.link(request, ordering, rows[-1], previous=False) if rows and has_next else None,
-            previous=self.link(request, ordering, rows[0], previous=True) if rows and has_previous else None,
-        )
+        self.next = self.link(request, ordering, rows[-1], previous=False) if rows and has_next else None
+        self.previous = self.link(request, ordering, rows[0], previous=True) if rows and has_previous else None
         if cursor and not rows:  # stepped past an end that moved: offer the way back
-            page.previous = self.first_page_link(request)
-        if self.wants_count(request):
-            page.count = collection.count_documents(query)
-        self.page, self.display_page_controls = page, bool(page.next or page.previous)
-        return page
+            self.previous = self.first_page_link(request)
+        self.count = queryset.count() if self.wants_count(request) else None
+        self.display_page_controls = bool(self.next or self.previous)
+        return rows
+
+    def get_paginated_response(self, data):
+        body = {"next": self.next, "previous": self.previous}
+        if self.count is not None:
+            body["count"] = self.count
+        body["results"] = data
+        return Response(body)
 
     def to_html(self):
-        context = {"previous_url": self.page.previous, "next_url": self.page.next}
+        context = {"previous_url": self.previous, "next_url": self.next}
         return loader.get_template(self.template).render(context)
 
     def get_page_size(self, request):
@@ -187,10 +184,3 @@ class KeysetPagination:
                 "results": schema,
             },
         }
-
-    def response_data(self, page, results):
-        data = {"next": page.next, "previous": page.previous}
-        if page.count is not None:
-            data["count"] = page.count
-        data["results"] = results
-        return data

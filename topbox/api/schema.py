@@ -30,20 +30,6 @@ class AutoSchema(openapi.AutoSchema):
                     "expand", str, description=f"Embed referenced documents: {', '.join(expansion_paths(serializer))}."
                 )
             )
-        if view.action == "list":
-            parameters.append(
-                OpenApiParameter("ordering", str, enum=list(view.orderings), default=view.default_ordering)
-            )
-            for name, param in view.filter_class.params.items():
-                parameters.append(OpenApiParameter(name, str, description=param.description))
-            if view.filter_class.custom_paths:
-                parameters.append(
-                    OpenApiParameter(
-                        "custom.<path>",
-                        str,
-                        description="Equality on a field inside custom, e.g. custom.csvName=x.csv.",
-                    )
-                )
         return parameters
 
     def _get_response_bodies(self, direction="response"):

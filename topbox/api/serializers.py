@@ -9,6 +9,8 @@ the MongoEngine document before anything is stored.
 from rest_framework import serializers
 
 from topbox.api.fields import ObjectIdField
+from topbox.api.filters import check_query_params, plain_value
+from topbox.dates import to_utc
 
 
 class DocumentSerializer(serializers.Serializer):
@@ -20,13 +22,6 @@ class DocumentSerializer(serializers.Serializer):
 
     document = None
     expandable = {}
-
-    def __init__(self, *args, only=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if only is not None:
-            for name in list(self.fields):
-                if name != "_id" and name not in only:
-                    self.fields.pop(name)
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -51,3 +46,61 @@ class DocumentSerializer(serializers.Serializer):
         document = self.document(**{("id" if k == "_id" else k): v for k, v in values.items() if v is not None})
         document.validate(check_references=False)  # the reference fields checked existence already
         return document
+
+
+class QueryParamsSerializer(serializers.Serializer):
+    """A view's query parameters declared as serializer fields, for views that are not
+    lists (statistics, imports): the OpenAPI parameters come from the same declaration
+    (``extend_schema(parameters=[TheSerializer])``).
+
+    :meth:`from_query` refuses what a list's filters refuse: unknown or repeated
+    parameters and values that look like MongoDB operators or documents. A field named
+    with a trailing underscore (``from_``) is the parameter without it (``from``).
+    """
+
+    def get_fields(self):
+        return {name.removesuffix("_"): field for name, field in super().get_fields().items()}
+
+    @classmethod
+    def from_query(cls, query_params):
+        """The validated parameters of ``query_params`` (a 400 naming the parameter otherwise)."""
+        check_query_params(query_params, None, *cls().fields)
+        serializer = cls(data={name: plain_value(name, query_params[name]) for name in query_params})
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+
+class UTCDateParamField(serializers.Field):
+    """An ISO-8601 date or datetime, UTC unless it has a zone."""
+
+    default_error_messages = {
+        "invalid": "Not a valid date: give an ISO-8601 date (2020-05-16) or datetime (2020-05-16T12:00:00Z)."
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = to_utc(data)
+        if value is None:
+            self.fail("invalid")
+        return value
+
+
+class ChoiceParamField(serializers.ChoiceField):
+    """One of ``choices``, case-insensitively."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.lower() if isinstance(data, str) else data)
+
+
+class BooleanParamField(ChoiceParamField):
+    """``true`` or ``false`` (default false), as a bool."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default", False)
+        super().__init__(("true", "false"), **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data) == "true"

@@ -1,13 +1,20 @@
-"""The viewset every Topbox collection is served by.
+"""The viewset every Topbox collection is served by, in the shape of DRF's generic views.
 
-It reads raw documents through pymongo (one query per page, one per expanded level) and
-writes through the MongoEngine document's validation. Subclasses declare the document's
-serializer, its query filter and orderings, and two restrictions: ``scope()``, what the
-requesting user may see, and ``parent_filter()``, the parent named in a related route
-such as ``/clients/<id>/engagements``.
+A request follows DRF's hooks: ``get_queryset()`` (what the user may see, narrowed to the
+parent of a nested route), ``filter_queryset()`` (the filter backends: query parameters
+and ordering), ``paginate_queryset()`` / ``get_paginated_response()`` (keyset pages),
+``get_object()``, and ``perform_create`` / ``perform_update`` / ``perform_destroy`` for
+writes. The "queryset" is a :class:`~topbox.api.query.Query`: reads go through pymongo on
+raw documents (one query per page, one per expanded level); writes are validated by the
+serializer, then by the MongoEngine document.
+
+Subclasses declare the document's serializer, its query filter and orderings, and two
+restrictions: ``scope()``, what the requesting user may see, and ``parent_routes``, the
+parents a nested route such as ``/clients/<client_pk>/engagements`` may name.
 """
 
 import hashlib
+from dataclasses import dataclass
 
 import bson
 from django.utils.cache import patch_vary_headers
@@ -17,8 +24,9 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 
 from topbox.api.fields import to_object_id
-from topbox.api.filters import QueryFilter, check_query_params, merge
+from topbox.api.filters import OrderingFilter, QueryFilter, QueryParamsFilter, merge
 from topbox.api.pagination import KeysetPagination
+from topbox.api.query import Query
 
 
 class PreconditionFailed(APIException):
@@ -32,9 +40,58 @@ def etag_of(raw):
     return '"' + hashlib.sha1(bson.encode(raw), usedforsecurity=False).hexdigest() + '"'
 
 
-class DocumentViewSet(viewsets.GenericViewSet):
+@dataclass(frozen=True)
+class ParentRoute:
+    """A parent a nested route may name: the URL keyword, its document class, and the
+    selector giving the filter of the parents ``user`` may see."""
+
+    kwarg: str  # "client_pk"
+    document: type
+    visible: callable  # user -> filter on the parent's collection
+
+    @property
+    def name(self):
+        return self.kwarg.removesuffix("_pk")  # "client"
+
+
+@dataclass(frozen=True)
+class Parent:
+    route: ParentRoute
+    pk: object
+
+    @property
+    def name(self):
+        return self.route.name
+
+
+class NestedRouteMixin:
+    """Resolves the parent named in a nested route (``/clients/<id>/...``): the one place
+    that turns that id into a 404 when the parent is missing or not visible."""
+
+    parent_routes = ()
+
+    def get_parent(self):
+        """The :class:`Parent` named in the URL, or None on a top-level route; a 404 if the
+        parent does not exist or the user may not see it."""
+        for route in self.parent_routes:
+            if route.kwarg in self.kwargs:
+                pk = visible_id(route.document, self.kwargs[route.kwarg], route.visible(self.request.user))
+                return Parent(route, pk)
+        return None
+
+
+def visible_id(document_cls, raw_id, visible_filter):
+    """``raw_id`` as an ObjectId if it names a visible document of ``document_cls``; else a 404."""
+    pk = to_object_id(raw_id)
+    if pk is None or not document_cls._get_collection().count_documents(merge([{"_id": pk}, visible_filter]), limit=1):
+        raise NotFound(f"No {document_cls.__name__.lower()} with id {raw_id!r}.")
+    return pk
+
+
+class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
     serializer_class = None
     filter_class = QueryFilter
+    filter_backends = [QueryParamsFilter, OrderingFilter]
     orderings = {}  # ?ordering= name -> Ordering; "-name" is accepted for the reverse
     default_ordering = None
     pagination_class = KeysetPagination
@@ -55,40 +112,30 @@ class DocumentViewSet(viewsets.GenericViewSet):
         """The filter limiting what the requesting user may see (``{}``: everything)."""
         return {}
 
-    def parent_filter(self):
-        """The filter for the parent in a related route; a 404 if that parent is not visible."""
+    def parent_filter(self, parent):
+        """The filter for ``parent`` (a :class:`Parent`) of a nested route."""
         return {}
 
-    def base_filter(self):
-        return merge([self.scope(), self.parent_filter()])
+    def get_queryset(self):
+        parent = self.get_parent()
+        restrictions = [self.scope(), self.parent_filter(parent) if parent else {}]
+        return Query(self.collection, merge(restrictions), self.projection(self.get_fields(), self.get_expand()))
 
     # Reading.
 
     def list(self, request, *args, **kwargs):
-        self.check_query_params(self.filter_class, *self.paginator.params, "ordering", *self.view_params)
-        query = merge([self.base_filter(), self.filter_class.build(request.query_params, self)])
-        ordering = self.get_ordering()
-        only, expand = self.get_fields(), self.get_expand()
-        projection = self.projection(only, expand, extra=[ordering.field])
-        page = self.paginator.paginate(self.collection, query, projection, ordering, request)
-        results = self.represent(page.results, only, expand)
-        return Response(self.paginator.response_data(page, results))
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.represent(page, self.get_fields(), self.get_expand()))
 
     def retrieve(self, request, *args, **kwargs):
-        self.check_query_params(None, *self.view_params)
-        only, expand = self.get_fields(), self.get_expand()
-        raw = self.get_raw()
-        data = self.represent([raw], only, expand)[0]
-        response = Response(data)
-        # The document's version, which If-Match compares with; with expand, the embedded
-        # documents' versions too, so that If-None-Match sees them change.
-        response["ETag"] = etag_of(data if expand else raw)
-        return response
+        QueryParamsFilter.check(request, None, *self.view_params)
+        return self.document_response(self.get_object(), self.get_fields(), self.get_expand())
 
-    def get_raw(self):
+    def get_object(self):
         """The stored document named in the URL, if the user may see it; else a 404."""
         pk = to_object_id(self.kwargs[self.lookup_field])
-        raw = None if pk is None else self.collection.find_one(merge([{"_id": pk}, self.base_filter()]))
+        raw = None if pk is None else self.get_queryset().get(pk)
         if raw is None:
             raise NotFound(f"No {self.document.__name__.lower()} with id {self.kwargs[self.lookup_field]!r}.")
         return raw
@@ -99,32 +146,52 @@ class DocumentViewSet(viewsets.GenericViewSet):
             expand_rows(self.serializer_class, rows, data, expand)
         return data
 
+    def document_response(self, raw, only=None, expand=None, **kwargs):
+        """The response for one stored document, with its ETag: the one place ETags are set.
+
+        With ``expand`` the ETag covers the embedded documents too, so that If-None-Match
+        sees them change; otherwise it is the stored version, which If-Match compares with.
+        """
+        data = self.represent([raw], only, expand)[0]
+        response = Response(data, **kwargs)
+        response["ETag"] = etag_of(data if expand else raw)
+        return response
+
     # Writing.
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        raw = serializer.instance
+        location = request.build_absolute_uri(f"{request.path.rstrip('/')}/{raw['_id']}")
+        return self.document_response(raw, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    def perform_create(self, serializer):
         values = serializer.validated_data
         if "_id" in values and self.collection.count_documents({"_id": values["_id"]}, limit=1):
             raise ValidationError({"_id": [f"A {self.document.__name__.lower()} with this id already exists."]})
         raw = serializer.build_document(values).to_mongo().to_dict()
         self.collection.insert_one(raw)
-        response = Response(self.represent([raw])[0], status=status.HTTP_201_CREATED)
-        response["ETag"] = etag_of(raw)
-        response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{raw['_id']}")
-        return response
+        serializer.instance = raw
 
-    def update(self, request, *args, partial=False, **kwargs):
-        raw = self.get_raw()
-        guarded = self.check_if_match(raw)
-        serializer = self.get_serializer(raw, data=request.data, partial=partial)
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        self.check_if_match(instance)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return self.document_response(serializer.instance)
+
+    def perform_update(self, serializer):
+        raw, partial = serializer.instance, serializer.partial
         values = dict(serializer.validated_data)
         if values.pop("_id", raw["_id"]) != raw["_id"]:
             raise ValidationError({"_id": ["The id cannot be changed."]})
         stored = {**raw, **values} if partial else {"_id": raw["_id"], **values}
         new = serializer.build_document(stored).to_mongo().to_dict()
-        where = self.unchanged(raw) if guarded else {"_id": raw["_id"]}
+        where = self.write_filter(raw)
         if partial:
             # Only the fields given: a concurrent PATCH of other fields is kept.
             changes = {}
@@ -137,42 +204,50 @@ class DocumentViewSet(viewsets.GenericViewSet):
         else:
             matched = self.collection.replace_one(where, new).matched_count
         if not matched or new is None:
-            raise PreconditionFailed() if guarded else NotFound()
-        response = Response(self.represent([new])[0])
-        response["ETag"] = etag_of(new)
-        return response
+            raise self.write_missed()
+        serializer.instance = new
 
     def partial_update(self, request, *args, **kwargs):
-        return self.update(request, *args, partial=True, **kwargs)
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
-        raw = self.get_raw()
-        guarded = self.check_if_match(raw)
-        self.document._from_son(raw).check_deletable()
-        result = self.collection.delete_one(self.unchanged(raw) if guarded else {"_id": raw["_id"]})
-        if not result.deleted_count:
-            raise PreconditionFailed() if guarded else NotFound()
+        instance = self.get_object()
+        self.check_if_match(instance)
+        self.perform_destroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    def perform_destroy(self, instance):
+        self.document._from_son(instance).check_deletable()
+        if not self.collection.delete_one(self.write_filter(instance)).deleted_count:
+            raise self.write_missed()
+
+    # Conditional writes (If-Match).
+
     def check_if_match(self, raw):
-        """Refuse with 412 if If-Match names another version; say whether it guards the write."""
+        """Refuse with 412 if If-Match names another version than ``raw``."""
         header = self.request.headers.get("If-Match")
         if header is None:
-            return False
+            return
         etags = parse_etags(header)
         if "*" not in etags and etag_of(raw) not in etags:
             raise PreconditionFailed()
-        return True
+
+    def write_filter(self, raw):
+        """What a write matches: with If-Match, the stored document only while it is exactly
+        ``raw`` (a change landing after the check is caught too); else its ``_id``."""
+        return self.unchanged(raw) if "If-Match" in self.request.headers else {"_id": raw["_id"]}
 
     def unchanged(self, raw):
         """A filter matching the stored document only while it is exactly ``raw``."""
         absent = {name: {"$exists": False} for name in self.serializer_class().fields if name not in raw}
         return {**raw, **absent}
 
-    # Query parameters.
+    def write_missed(self):
+        """The error for a write that matched nothing: changed since (If-Match) or gone."""
+        return PreconditionFailed() if "If-Match" in self.request.headers else NotFound()
 
-    def check_query_params(self, filter_class, *names):
-        check_query_params(self.request.query_params, filter_class, *names)
+    # Query parameters.
 
     def get_ordering(self):
         raw = self.request.query_params.get("ordering", self.default_ordering)
@@ -205,10 +280,10 @@ class DocumentViewSet(viewsets.GenericViewSet):
                 node = node.setdefault(name, {})
         return tree
 
-    def projection(self, only, expand, extra=()):
+    def projection(self, only, expand):
         if only is None:
             return None
-        names = {"_id", *only, *extra}
+        names = {"_id", *only}
         names.update(self.serializer_class.expandable[name][0] for name in expand or ())
         return dict.fromkeys(names, 1)
 
@@ -216,14 +291,6 @@ class DocumentViewSet(viewsets.GenericViewSet):
         response = super().finalize_response(request, response, *args, **kwargs)
         patch_vary_headers(response, ["Accept"])
         return response
-
-
-def visible_parent(document_cls, raw_id, visible_filter):
-    """The id in a related route's URL, if that parent exists and is visible; else a 404."""
-    pk = to_object_id(raw_id)
-    if pk is None or not document_cls._get_collection().count_documents(merge([{"_id": pk}, visible_filter]), limit=1):
-        raise NotFound(f"No {document_cls.__name__.lower()} with id {raw_id!r}.")
-    return pk
 
 
 def expansion_paths(serializer_class, prefix=""):

@@ -85,7 +85,7 @@ def test_delete_and_options_buttons(staff_page, screenshot):
 
 
 def test_a_client_user_gets_no_delete_button(page, live_server, seeded):
-    from clients.accounts import create_client_user
+    from clients.client_users import create_client_user
 
     user, _ = create_client_user("acme-team", ACME)
     user.set_password(PASSWORD)

@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from clients.accounts import ClientUserError, create_client_user
+from clients.client_users import ClientUserError, create_client_user
 from topbox.management.base import MongoCommand
 
 

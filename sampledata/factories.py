@@ -1,6 +1,7 @@
 """Small builders for test data, shared by every app's tests."""
 
 import datetime
+import json
 
 from clients.documents import Client
 from engagements.documents import Engagement
@@ -23,3 +24,16 @@ def make_interaction(engagement=None, when=None, agentName="John Ford", sentimen
         sentiment=sentiment,
         custom={"csvName": "2020_16_05_report.csv"} if custom is None else custom,
     ).save()
+
+
+def interaction_form(interaction, **changes):
+    """What the admin's change form of ``interaction`` posts, with ``changes``."""
+    return {
+        "engagementId": str(interaction.engagementId.pk),
+        "interactionDate_0": interaction.interactionDate.strftime("%Y-%m-%d"),
+        "interactionDate_1": interaction.interactionDate.strftime("%H:%M:%S"),
+        "agentName": interaction.agentName,
+        "sentiment": interaction.sentiment or "",
+        "custom": json.dumps(interaction.custom),
+        **changes,
+    }

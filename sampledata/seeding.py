@@ -19,7 +19,7 @@ from clients.documents import Client
 from engagements.documents import Engagement
 from interactions.documents import Interaction
 from topbox import extjson
-from topbox.documents import missing_references, reference_id
+from topbox.documents import field_errors, missing_references, reference_id
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 
@@ -135,12 +135,7 @@ def insert_missing(document_cls, documents):
 
 def describe(error):
     """One line naming each field of a MongoEngine ValidationError."""
-    if error.errors:
-        return "; ".join(
-            f"{field}: {describe(sub) if isinstance(sub, ValidationError) else sub}"
-            for field, sub in error.errors.items()
-        )
-    return error.message
+    return "; ".join(f"{field}: {message}" if field else message for field, message in field_errors(error).items())
 
 
 def is_empty():

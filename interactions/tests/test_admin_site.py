@@ -11,8 +11,9 @@ from django.core.management import call_command
 
 from clients.documents import Client
 from interactions.documents import Interaction
-from topbox.admin import patches
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from sampledata.factories import interaction_form, make_client, make_engagement, make_interaction
+from topbox.admin import DocumentAdmin, patches
+from topbox.admin.sites import AdminSite
 
 pytestmark = pytest.mark.django_db
 
@@ -25,18 +26,6 @@ def records():
     engagement = make_engagement(client)
     interaction = make_interaction(engagement)
     return {"clients/client": client, "engagements/engagement": engagement, "interactions/interaction": interaction}
-
-
-def interaction_form(interaction, **changes):
-    data = {
-        "engagementId": str(interaction.engagementId.pk),
-        "interactionDate_0": interaction.interactionDate.strftime("%Y-%m-%d"),
-        "interactionDate_1": interaction.interactionDate.strftime("%H:%M:%S"),
-        "agentName": interaction.agentName,
-        "sentiment": interaction.sentiment,
-        "custom": '{"csvName": "2020_16_05_report.csv"}',
-    }
-    return {**data, **changes}
 
 
 def test_login_with_a_user_from_createsuperuser(client, monkeypatch, records):
@@ -230,6 +219,20 @@ def test_patch_field_empty_values_is_needed(admin_client, records):
     response = admin_client.get("/admin/clients/client/")
     assert response.status_code == 200
     assert "Acme Footwear Inc." in response.content.decode()
+
+
+def test_patch_meta_is_composite_pk_is_needed():
+    """Django 5.2's AdminSite.register() reads _meta.is_composite_pk, which django-mongoengine's lacks."""
+    with patches.reverted("meta-is-composite-pk"), pytest.raises(AttributeError, match="is_composite_pk"):
+        AdminSite().register(Client, DocumentAdmin)
+    AdminSite().register(Client, DocumentAdmin)
+
+
+def test_patch_document_options_is_needed(admin_client, records):
+    """django-mongoengine's _meta takes the "engagement" column for the engagementId field."""
+    with patches.reverted("document-options"), pytest.raises(AttributeError, match="engagement"):
+        admin_client.get("/admin/interactions/interaction/")
+    assert admin_client.get("/admin/interactions/interaction/").status_code == 200
 
 
 def test_every_patch_has_a_test():

@@ -1,15 +1,25 @@
-"""Public functions of the interactions app, for the apps and screens that look at it."""
+"""Reads of interactions, scoped by the requesting user, for this app and the screens that look at it."""
 
+from clients.selectors import visible_client_ids
+from engagements.selectors import engagement_ids
 from interactions.documents import Interaction
+from topbox.documents import count_references
 
 
-def count_by_engagement(engagement_ids):
+def visible_interactions(user):
+    """The filter on the interaction collection for what ``user`` may see."""
+    ids = visible_client_ids(user)
+    return {} if ids is None else {"engagementId": {"$in": engagement_ids(ids)}}
+
+
+def client_interactions(client_id):
+    """The filter on the interaction collection for one client's interactions."""
+    return {"engagementId": {"$in": engagement_ids([client_id])}}
+
+
+def interaction_counts(engagement_ids):
     """``{engagement id: number of interactions}`` for the given engagements (absent: none), one query."""
-    pipeline = [
-        {"$match": {"engagementId": {"$in": list(engagement_ids)}}},
-        {"$group": {"_id": "$engagementId", "count": {"$sum": 1}}},
-    ]
-    return {row["_id"]: row["count"] for row in Interaction._get_collection().aggregate(pipeline)}
+    return count_references(Interaction, "engagementId", engagement_ids)
 
 
 def last_date(engagement_ids=None):

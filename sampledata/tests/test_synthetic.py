@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from clients.documents import Client
 from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
-from topbox import synthetic
+from sampledata import synthetic
 from topbox.documents import missing_references
 
 CUSTOM_KEYS = {

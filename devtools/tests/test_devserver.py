@@ -13,8 +13,8 @@ import urllib.request
 import pytest
 from django.conf import settings
 
-from topbox.embedded import free_port, port_in_use
-from topbox.tests.test_seed import SEED_EXAMPLE
+from devtools.embedded import free_port, port_in_use
+from sampledata.tests.test_seed import SEED_EXAMPLE
 
 EXTERNAL = bool(os.environ.get("MONGO_URI"))
 

@@ -16,20 +16,19 @@ import datetime
 import random
 
 from bson import ObjectId
-from pymongo.errors import BulkWriteError
 
 from clients.documents import Client
 from engagements.documents import Engagement
-from interactions.documents import Interaction
-from topbox.seeding import CollectionResult
+from interactions.documents import SENTIMENTS, Interaction
+from sampledata.seeding import CollectionResult
+from topbox.mongo import insert_unordered
 
 CHANNELS = ("Phone", "Chat", "SMS", "Twitter", "Facebook")
 PERIOD_START = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 PERIOD_SECONDS = 366 * 24 * 3600  # 2024 is a leap year
 AGENTS_PER_CLIENT = 40
 BATCH_SIZE = 2000
-DUPLICATE_KEY = 11000
-SENTIMENTS = ("Positive", "Negative", "Neutral", "Mixed", None)
+SENTIMENT_CHOICES = (*SENTIMENTS, None)  # None: no sentiment
 SENTIMENT_WEIGHTS = (30, 22, 22, 11, 15)
 # Hours of the day, weighted towards office hours (UTC).
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 12, 12, 10, 8, 6, 4, 3, 2, 1, 1)
@@ -94,12 +93,12 @@ def generate(*, clients=3, engagements=10, interactions=1000, random_seed=0, bat
                 "interactionDate": when,
                 "agentName": f"{first} {last}",
             }
-            (sentiment,) = rng.choices(SENTIMENTS, cum_weights=sentiment_weights)
+            (sentiment,) = rng.choices(SENTIMENT_CHOICES, cum_weights=sentiment_weights)
             if sentiment:
                 document["sentiment"] = sentiment
             document["custom"] = custom(rng, when, first, last)
             batch.append(document)
-        added, present = _insert_raw(Interaction, batch)
+        added, present = insert_unordered(Interaction._get_collection(), batch)
         results["interaction"].added += added
         results["interaction"].present += present
         done += len(batch)
@@ -140,21 +139,8 @@ def _cumulative(weights):
 
 def _insert(document_cls, documents):
     result = CollectionResult(document_cls._meta["collection"])
-    result.added, result.present = _insert_raw(document_cls, documents)
+    result.added, result.present = insert_unordered(document_cls._get_collection(), documents)
     return result
-
-
-def _insert_raw(document_cls, documents):
-    """Insert unordered; return ``(added, present)``, documents already stored being present."""
-    if not documents:
-        return 0, 0
-    try:
-        return len(document_cls._get_collection().insert_many(documents, ordered=False).inserted_ids), 0
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != DUPLICATE_KEY for error in errors):
-            raise
-        return exc.details.get("nInserted", 0), len(errors)
 
 
 def _phone(rng, when, first, last):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from topbox.tests.test_seed import SEED_EXAMPLE
+from sampledata.tests.test_seed import SEED_EXAMPLE
 
 EXAMPLE_ID = "5f18d12f42262eec0d43567d"
 

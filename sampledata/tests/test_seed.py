@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from clients.documents import Client
 from engagements.documents import Engagement
 from interactions.documents import Interaction
-from topbox import extjson, mongo, seeding
+from sampledata import seeding
+from topbox import extjson, mongo
 
 SEED_EXAMPLE = {
     "_id": {"$oid": "5f18d12f42262eec0d43567d"},

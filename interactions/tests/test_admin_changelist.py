@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from topbox.tests.factories import make_client, make_engagement, make_interaction
+from sampledata.factories import make_client, make_engagement, make_interaction
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 from tqdm import tqdm
 
-from topbox import seeding, synthetic
+from sampledata import seeding, synthetic
 from topbox.management.base import MongoCommand
 
 
@@ -20,7 +20,7 @@ class Command(MongoCommand):
             "--noinput", "--no-input", action="store_false", dest="interactive", help="Do not ask before --flush."
         )
         generated = parser.add_argument_group(
-            "synthetic data", "Instead of the fixtures, add generated data at scale (topbox/synthetic.py)."
+            "synthetic data", "Instead of the fixtures, add generated data at scale (sampledata/synthetic.py)."
         )
         generated.add_argument("--synthetic", action="store_true", help="Add synthetic data, not the fixtures.")
         generated.add_argument("--interactions", type=int, default=10_000, help="Default: %(default)s.")

@@ -1,4 +1,5 @@
-"""Who may see which clients: the public function the other apps' views call."""
+"""Reads of clients, scoped by the requesting user: the access rule every view, filter,
+admin screen and statistic of the product calls."""
 
 from bson import ObjectId
 

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from topbox.accounts import ensure_development_user
-from topbox.embedded import EmbeddedMongo, EmbeddedMongoError
+from devtools.embedded import EmbeddedMongo, EmbeddedMongoError
+from devtools.login import ensure_development_user
 
 
 def _stop(signum, frame):

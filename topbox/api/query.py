@@ -1,0 +1,42 @@
+"""The "queryset" of a Topbox viewset: a collection, a filter, a projection and an ordering.
+
+DRF's generic views pass a queryset from ``get_queryset()`` through the filter backends
+to the paginator. Topbox reads raw documents through pymongo, so what travels that path
+is this small immutable value; only the paginator and ``get_object()`` run it.
+"""
+
+from dataclasses import dataclass, replace
+
+from topbox.api.filters import merge
+
+
+@dataclass(frozen=True)
+class Query:
+    collection: object  # a pymongo Collection
+    filter: dict
+    projection: dict | None = None
+    ordering: object = None  # a topbox.api.pagination.Ordering, set by the ordering backend
+
+    def where(self, fragment):
+        """This query narrowed by ``fragment`` (bounds on one field merge into one condition)."""
+        return replace(self, filter=merge([self.filter, fragment]))
+
+    def ordered(self, ordering):
+        return replace(self, ordering=ordering)
+
+    def get(self, pk):
+        """The whole stored document with this ``_id`` if the query matches it, else None
+        (never projected: its ETag is computed from all of it)."""
+        return self.collection.find_one(merge([{"_id": pk}, self.filter]))
+
+    def find(self, fragment, limit):
+        """Up to ``limit`` documents matching this query and ``fragment``, in its ordering."""
+        projection = self.projection
+        if projection is not None and self.ordering is not None:
+            projection = {**projection, self.ordering.field: 1}  # the cursor is built from it
+        return list(
+            self.collection.find(merge([self.filter, fragment]), projection).sort(self.ordering.sort).limit(limit)
+        )
+
+    def count(self):
+        return self.collection.count_documents(self.filter)
