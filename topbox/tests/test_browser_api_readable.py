@@ -2,6 +2,8 @@
 DELETE and OPTIONS buttons, the CSV file picker, the login landing, Swagger's description
 and the statistics' chart. The JSON itself is unchanged (see test_api_contract)."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -18,7 +20,10 @@ PASSWORD = "browse-the-api-2026"
 
 @pytest.fixture
 def staff_page(page, live_server, seeded, django_user_model):
-    django_user_model.objects.create_user("staff", password=PASSWORD, is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("staff", password=PASSWORD, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_interaction"))  # the dashboard link
     page.goto("/api-auth/login/")
     page.fill("#id_username", "staff")
     page.fill("#id_password", PASSWORD)
@@ -33,6 +38,7 @@ def response_text(page):
 def test_the_login_link_lands_on_the_api_root(staff_page, screenshot, live_server):
     expect(staff_page).to_have_url(f"{live_server.url}/")
     expect(staff_page.locator(".navbar-brand").first).to_have_text("Topbox API")
+    expect(staff_page.get_by_role("link", name="dashboard")).to_have_attribute("href", "/admin/dashboard/")
     assert "/interactions" in response_text(staff_page)
     screenshot("root")
 
@@ -97,6 +103,8 @@ def test_a_client_user_gets_no_delete_button(page, live_server, seeded):
     page.goto(f"/clients/{ACME}")
     expect(page.locator("h1")).to_have_text("Client Instance")
     expect(page.get_by_role("button", name="DELETE")).to_have_count(0)
+    page.get_by_role("link", name="dashboard").click()  # the navigation bar leads to its own dashboard
+    expect(page).to_have_url(re.compile(rf"/clients/{ACME}/dashboard$"))
 
 
 def test_the_import_endpoint_takes_a_file_and_options(staff_page, screenshot, live_server):
