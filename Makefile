@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # pip >= 25.3 reads --build-constraint, which building django-mongoengine needs.
 PIP_VERSION := 26.3
 
-.PHONY: install run db test chromium lint format clean
+.PHONY: install run db test test-postgres postgresql redis-server chromium lint format clean
 
 install: $(VENV)/.installed
 
@@ -29,16 +29,28 @@ db: install
 test: install chromium
 	$(PY) -m pytest
 
+## The auth, token, history and throttling tests again, with Django's SQL side on a
+## PostgreSQL server the suite starts (Debian's binaries, installed when missing).
+## The two-gunicorn test then runs on PostgreSQL and Redis, as the compose stack does.
+test-postgres: install postgresql redis-server
+	TEST_POSTGRES=1 $(PY) -m pytest -m postgres
+
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { $(call apt-install,postgresql,TEST_POSTGRES=1 needs PostgreSQL's server); }
+
+redis-server:
+	@command -v redis-server >/dev/null || { $(call apt-install,redis-server,TEST_POSTGRES=1 needs Redis's server); }
+
 ## The browser tests drive Debian's Chromium (Playwright's own download is not used).
 CHROMIUM ?= /usr/bin/chromium
 chromium:
-	@test -x $(CHROMIUM) || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium (or set CHROMIUM=...)"; exit 1; \
-	  fi; }
+	@test -x $(CHROMIUM) || { $(call apt-install,chromium,The browser tests need Chromium at $(CHROMIUM) (or set CHROMIUM)); }
+
+# $(call apt-install,PACKAGE,WHAT NEEDS IT): apt-get install PACKAGE when run as root, else say why and how.
+apt-install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's $(1)..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else echo "$(2): sudo apt-get install $(1)"; exit 1; fi
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,7 +3,8 @@
 Without ``MONGO_URI`` the session starts an ephemeral embedded server (in-memory
 storage, a free port). With ``MONGO_URI`` set, the same suite runs against that server,
 in a throw-away database that is dropped at the end. Every test starts from empty
-collections (emptied, not dropped, so the indexes stay).
+collections (emptied, not dropped, so the indexes stay). With ``TEST_POSTGRES=1``
+Django's SQL side runs on a PostgreSQL server the session starts (``devtools.postgres``).
 """
 
 import os
@@ -34,6 +35,45 @@ def mongo_uri():
             mongo.connect(uri)
             documents.ensure_indexes()
             yield uri
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """With ``TEST_POSTGRES=1``, a PostgreSQL server of the session's own; else None (SQLite)."""
+    if os.environ.get("TEST_POSTGRES") != "1":
+        yield None
+        return
+    from devtools.postgres import TemporaryPostgres
+
+    with TemporaryPostgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server(postgres_server):
+    """With ``TEST_POSTGRES=1`` (the compose stack's databases), a Redis server; else None."""
+    if postgres_server is None:
+        yield None
+        return
+    from devtools.redis import TemporaryRedis
+
+    with TemporaryRedis() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, postgres_server):
+    """pytest-django's hook: point Django's SQL side at the session's PostgreSQL when there is one."""
+    if postgres_server is None:
+        return
+    import dj_database_url
+    from django.conf import settings
+    from django.db import connections
+
+    connections["default"].close()
+    # In place: Django's connection handler holds this very dict.
+    settings.DATABASES["default"].update(dj_database_url.parse(postgres_server.url("topbox")))
+    del connections["default"]
 
 
 @pytest.fixture(autouse=True)

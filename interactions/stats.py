@@ -14,6 +14,7 @@ from bson import ObjectId
 
 from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
+from topbox import mongo
 from topbox.dates import at_or_after, to_utc
 from topbox.errors import InvalidArguments
 
@@ -52,7 +53,7 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
     else:
         engagement_ids = None
     pipeline = stats_pipeline(engagement_ids, start=start, end=end, interval=interval, top_agents=top_agents)
-    (raw,) = Interaction._get_collection().aggregate(pipeline)
+    (raw,) = mongo.for_statistics(Interaction._get_collection()).aggregate(pipeline)
     return shape(raw, interval)
 
 

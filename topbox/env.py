@@ -34,6 +34,13 @@ def get_int(name, default):
         raise ImproperlyConfigured(f"{name} must be an integer; got {raw!r}.") from None
 
 
+def get_choice(name, default, choices):
+    raw = os.environ.get(name, default)
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(c for c in choices if c)}; got {raw!r}.")
+    return raw
+
+
 def get_list(name, default):
     raw = os.environ.get(name)
     if raw is None:
@@ -54,3 +61,58 @@ def require_production(**checks):
             + ", ".join(failing)
             + " (see the configuration table in README.md)."
         )
+
+
+def get_database(name, default):
+    """A ``DATABASES`` entry from the URL in ``name`` (dj-database-url), else ``default``."""
+    import dj_database_url
+
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not a database URL Django can use: {exc}") from None
+
+
+# CACHE_URL schemes: every one but locmem is shared by all the processes that use it.
+_CACHE_BACKENDS = {
+    "db": "django.core.cache.backends.db.DatabaseCache",
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "rediss": "django.core.cache.backends.redis.RedisCache",
+    "locmem": "django.core.cache.backends.locmem.LocMemCache",
+}
+DEFAULT_CACHE_TABLE = "topbox_cache"
+PER_PROCESS_CACHE = _CACHE_BACKENDS["locmem"]
+
+
+def get_cache(name, default):
+    """A ``CACHES`` entry from ``name``: ``redis://host:6379/0``, ``db://[table]`` or ``locmem://``."""
+    raw = os.environ.get(name) or default
+    scheme, separator, rest = raw.partition("://")
+    if not separator or scheme not in _CACHE_BACKENDS:
+        raise ImproperlyConfigured(
+            f"{name} must start with one of {', '.join(s + '://' for s in _CACHE_BACKENDS)}; got {raw!r}."
+        )
+    if scheme.startswith("redis"):
+        location = raw
+    elif scheme == "db":
+        location = rest.strip("/") or DEFAULT_CACHE_TABLE
+    else:
+        location = rest
+    return {"BACKEND": _CACHE_BACKENDS[scheme], "LOCATION": location, "KEY_PREFIX": "topbox"}
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def get_rate(name, default):
+    """A DRF rate (``"60/minute"``), or None for ``off``: no limit."""
+    raw = os.environ.get(name, default).strip()
+    if raw.lower() in ("off", "none"):
+        return None
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or period not in _RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name} must be a rate like 60/minute (or off); got {raw!r}.")
+    return raw

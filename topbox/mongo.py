@@ -5,12 +5,17 @@
 every process talks to the embedded development server (see ``devtools.embedded``).
 Timeouts are short so that a dead database fails a request or a command in seconds,
 with a message that says where we looked.
+
+Everything else is the URI's: on a replica set,
+``?replicaSet=rs0&w=majority&retryWrites=true`` (pymongo reads them; the same URI
+without them works on a standalone server). Statistics may read elsewhere than the
+URI's ``readPreference`` says: ``MONGO_STATS_READ_PREFERENCE`` (:func:`for_statistics`).
 """
 
 import mongoengine
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from pymongo import uri_parser
+from pymongo import ReadPreference, uri_parser
 from pymongo.errors import BulkWriteError, ConfigurationError, InvalidURI, PyMongoError
 
 DEFAULT_DATABASE = "topbox"
@@ -56,6 +61,27 @@ def connect(uri=None, **options):
 
 def database():
     return mongoengine.get_db()
+
+
+READ_PREFERENCES = {
+    "primary": ReadPreference.PRIMARY,
+    "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
+    "secondary": ReadPreference.SECONDARY,
+    "secondaryPreferred": ReadPreference.SECONDARY_PREFERRED,
+    "nearest": ReadPreference.NEAREST,
+}
+
+
+def for_statistics(collection):
+    """``collection`` reading as ``MONGO_STATS_READ_PREFERENCE`` says (unset: as the URI says).
+
+    ``secondaryPreferred`` moves the heavy aggregations off the primary, at the price of
+    figures that may lag the latest writes by the replication delay. On a standalone
+    server every mode but ``secondary`` reads from that server, so nothing changes.
+    """
+    if not settings.MONGO_STATS_READ_PREFERENCE:
+        return collection
+    return collection.with_options(read_preference=READ_PREFERENCES[settings.MONGO_STATS_READ_PREFERENCE])
 
 
 def ping():

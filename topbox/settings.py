@@ -6,6 +6,7 @@ configuration table in README.md). The defaults are for local development; with
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -34,6 +35,11 @@ EMBEDDED_MONGO_PORT = env.get_int("EMBEDDED_MONGO_PORT", 27018)
 EMBEDDED_MONGO_URI = f"mongodb://127.0.0.1:{EMBEDDED_MONGO_PORT}/topbox"
 MONGO_URI = env.get("MONGO_URI", "")
 MONGO_TIMEOUT_MS = env.get_int("MONGO_TIMEOUT_MS", 3000)
+# Where statistics read on a replica set (primary, primaryPreferred, secondary,
+# secondaryPreferred, nearest); unset: the URI's readPreference (primary by default).
+MONGO_STATS_READ_PREFERENCE = env.get_choice(
+    "MONGO_STATS_READ_PREFERENCE", "", ("", "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
+)  # the names of topbox.mongo.READ_PREFERENCES
 
 if PRODUCTION:
     env.require_production(
@@ -42,7 +48,7 @@ if PRODUCTION:
         DJANGO_ALLOWED_HOSTS=bool(ALLOWED_HOSTS),
         MONGO_URI=bool(MONGO_URI) and MONGO_URI != EMBEDDED_MONGO_URI,
         # Never the checkout's .data/, where `make run` keeps its local dev/dev login.
-        TOPBOX_DATA_DIR="TOPBOX_DATA_DIR" in os.environ or "DJANGO_SQLITE_PATH" in os.environ,
+        TOPBOX_DATA_DIR=any(name in os.environ for name in ("TOPBOX_DATA_DIR", "DJANGO_SQLITE_PATH", "DATABASE_URL")),
     )
 
 INSTALLED_APPS = [
@@ -57,6 +63,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "topbox",
     "clients",
     "engagements",
@@ -77,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "topbox.urls"
@@ -106,12 +115,26 @@ WSGI_APPLICATION = "topbox.wsgi.application"
 LOGIN_URL = "rest_framework:login"
 LOGIN_REDIRECT_URL = "/"
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env.get("DJANGO_SQLITE_PATH", str(DATA_DIR / "django.sqlite3")),
-    }
+# Django's users, tokens, sessions and admin history: PostgreSQL (or any database
+# dj-database-url knows) from DATABASE_URL, so that every web machine shares them;
+# without it a SQLite file, for one machine. Its directory is created on first use.
+SQLITE = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": env.get("DJANGO_SQLITE_PATH", str(DATA_DIR / "django.sqlite3")),
+    # Several gunicorn workers share the file (and the cache table in it): readers never
+    # wait for the writer (WAL), commits skip the fsync (a power cut may lose the last
+    # ones, never the file), and a writing transaction takes its lock up front instead of
+    # failing with "database is locked" when two upgrade at once.
+    "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", "transaction_mode": "IMMEDIATE"},
 }
+DATABASES = {"default": env.get_database("DATABASE_URL", SQLITE)}
+
+# Token lookups and throttle counters, shared by every process that uses the same
+# CACHE_URL: Redis across machines; by default a table in the SQL database above
+# (created by `migrate`), which every gunicorn worker sees. locmem:// is per process.
+CACHES = {"default": env.get_cache("CACHE_URL", "db://")}
+if PRODUCTION:  # workers each with a cache of their own would each count and remember apart
+    env.require_production(CACHE_URL=CACHES["default"]["BACKEND"] != env.PER_PROCESS_CACHE)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -138,7 +161,40 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "topbox.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "topbox.api.schema.AutoSchema",
     "DEFAULT_METADATA_CLASS": "topbox.api.metadata.DocumentMetadata",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "topbox.api.throttling.AnonRateThrottle",
+        "topbox.api.throttling.UserRateThrottle",
+    ],
+    # Reverse proxies in front of us whose X-Forwarded-For we trust (compose: nginx, 1).
+    "NUM_PROXIES": env.get_int("TRUSTED_PROXY_COUNT", 0),
 }
+
+# Request rates ("<n>/second|minute|hour|day", or "off"), counted in the shared cache:
+# per address for anonymous requests, per user otherwise, and failed token attempts per
+# address (over the limit, every token from that address gets 429 until it cools off).
+API_THROTTLE_RATES = {
+    "anon": env.get_rate("API_THROTTLE_ANON", "60/minute"),
+    "user": env.get_rate("API_THROTTLE_USER", "1200/minute"),
+    "failed_token": env.get_rate("API_THROTTLE_FAILED_TOKENS", "20/minute"),
+}
+
+# Login throttling (django-axes) for the admin and the browsable API's session login:
+# after LOGIN_FAILURE_LIMIT failures for one username from one address, that pair is
+# refused for LOGIN_COOLOFF_MINUTES (counted in the shared cache; a success resets it).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.get_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lockout ends when the page says
+AXES_LOCKOUT_CALLABLE = "topbox.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "topbox.api.throttling.client_ip"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no records to show
 
 # How long a process remembers which user an API token belongs to (see topbox/api/authentication.py).
 TOKEN_CACHE_SECONDS = env.get_int("TOKEN_CACHE_SECONDS", 30)

@@ -28,6 +28,7 @@ def records():
     return {"clients/client": client, "engagements/engagement": engagement, "interactions/interaction": interaction}
 
 
+@pytest.mark.postgres
 def test_login_with_a_user_from_createsuperuser(client, monkeypatch, records):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-admin-password")
     call_command("createsuperuser", interactive=False, username="staff", email="staff@example.com")
@@ -88,6 +89,7 @@ def test_view_only_page_links_references_and_shows_json(viewer, records):
     assert "<pre>{\n  &quot;csvName&quot;: &quot;2020_16_05_report.csv&quot;\n}</pre>" in page
 
 
+@pytest.mark.postgres
 def test_changes_are_kept_in_the_history_of_the_record(admin_client, records):
     interaction = records["interactions/interaction"]
     other = make_interaction(records["engagements/engagement"], agentName="Someone Else")
