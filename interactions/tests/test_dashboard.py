@@ -87,10 +87,13 @@ def changelist_count(admin_client, link):
     return int(re.search(r"(\d+) interactions?\b", paginator[: paginator.index("</p>")]).group(1))
 
 
-def test_each_link_selects_exactly_the_interactions_counted(admin_client, seeded):
+@pytest.mark.parametrize(
+    "url", [f"/admin/dashboard/clients/{ACME}/", f"/admin/dashboard/engagements/{ACME_PHONE}/", "/admin/dashboard/"]
+)
+def test_each_link_selects_exactly_the_interactions_counted(admin_client, seeded, url):
     data = dashboard_json(
         admin_client,
-        f"/admin/dashboard/clients/{ACME}/",
+        url,
         interval="month",
         **{"from": "2020-04-20", "to": "2020-06-10"},
     )
