@@ -1,17 +1,22 @@
 from bson import ObjectId
 from django.contrib import admin
+from django.urls import reverse
 
 from clients.documents import Client
 from engagements.documents import Engagement
 from engagements.selectors import engagement_ids
 from interactions.documents import SENTIMENTS, Interaction
 from interactions.selectors import interaction_counts
-from topbox.admin import Children, DocumentAdmin, referenced
-from topbox.admin.filters import ChoicesFilter, DateRangeFilter, ReferenceFilter
+from topbox.admin import Children, DocumentAdmin, Link, referenced
+from topbox.admin.filters import ChoicesFilter, DateRangeFilter, ExactValueFilter, ReferenceFilter
 
 admin.site.register_children(Client, Children(Interaction, param="client", label="Interactions"))
 admin.site.register_children(
     Engagement, Children(Interaction, param="engagement", label="Interactions", count=interaction_counts)
+)
+admin.site.register_link(Client, Link("Statistics", lambda client: reverse("admin-client-dashboard", args=[client.pk])))
+admin.site.register_link(
+    Engagement, Link("Statistics", lambda engagement: reverse("admin-engagement-dashboard", args=[engagement.pk]))
 )
 
 
@@ -49,6 +54,14 @@ class EngagementFilter(ReferenceFilter):
         return super().targets(request)
 
 
+class AgentFilter(ExactValueFilter):
+    """One agent's interactions, exactly (the dashboard links here); searching matches substrings."""
+
+    title = "agent"
+    parameter_name = "agent"
+    field_name = "agentName"
+
+
 class DateFilter(DateRangeFilter):
     title = "date"
     field_name = "interactionDate"
@@ -57,7 +70,7 @@ class DateFilter(DateRangeFilter):
 @admin.register(Interaction)
 class InteractionAdmin(DocumentAdmin):
     list_display = ("interactionDate", "agentName", "sentiment", "engagement", "client")
-    list_filter = (SentimentFilter, ClientFilter, EngagementFilter, DateFilter)
+    list_filter = (SentimentFilter, ClientFilter, EngagementFilter, DateFilter, AgentFilter)
     list_select_related = ("engagementId__clientId",)
     readonly_fields = ("client",)  # on the detail page too: one click to the client
     search_fields = ("agentName",)

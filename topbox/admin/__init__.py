@@ -21,6 +21,6 @@ Apps register on ``django.contrib.admin.site``: ``@admin.register(Document)``.
 """
 
 from topbox.admin.options import DocumentAdmin, referenced
-from topbox.admin.sites import Children
+from topbox.admin.sites import Children, Link
 
-__all__ = ["Children", "DocumentAdmin", "referenced"]
+__all__ = ["Children", "DocumentAdmin", "Link", "referenced"]

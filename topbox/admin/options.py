@@ -14,7 +14,7 @@ from django.contrib.admin import ModelAdmin, ShowFacets, helpers, widgets
 from django.contrib.admin.utils import model_ngettext
 from django.http import Http404
 from django.utils.html import format_html
-from django.utils.text import capfirst
+from django.utils.text import capfirst, slugify
 from django_mongoengine import fields
 
 from topbox.admin.changelist import DocumentChangeList
@@ -102,7 +102,7 @@ class DocumentAdmin(ModelAdmin):
     def link(self, document):
         return link(document, self.admin_site.name) if document is not None else None
 
-    # Children: what other apps declared with AdminSite.register_children.
+    # Children and links: what other apps declared with AdminSite.register_children/register_link.
 
     def get_list_display(self, request):
         return [*super().get_list_display(request), *map(children_column, self.admin_site.children_of(self.model))]
@@ -202,5 +202,5 @@ def children_column(children):
         return format_html('<a href="{}">{}</a>', children.url(document), text)
 
     column.short_description = children.label
-    column.__name__ = f"children_{children.model._meta.model_name}"
+    column.__name__ = f"children_{slugify(children.label).replace('-', '_')}"
     return column
