@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from devtools.embedded import free_port
 from topbox.tests.test_configuration import STRONG_KEY
 
 ROOT = Path(settings.BASE_DIR)
+PASSWORD = "a-long-operator-password"
 
 
 def instructions():
@@ -95,13 +97,46 @@ def image(tmp_path_factory, mongo_uri):
     token = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c",
          "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
-         "print(Token.objects.create(user=User.objects.create_user('ops', is_staff=True)).key)"],
+         "print(Token.objects.create(user=User.objects.create_superuser('ops', None, PASSWORD)).key)"
+         .replace("PASSWORD", repr(PASSWORD))],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     ).stdout.split()[-1]  # fmt: skip
     yield base, token
     server.terminate()
     server.wait(30)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def admin_cookie(image):
+    """A session, logged in through the admin's own login form (CSRF and all, over "HTTPS")."""
+    base, _ = image
+    _, headers, body = fetch(base + "/admin/login/")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body.decode()).group(1)
+    (cookie,) = [c.split(";")[0] for c in headers.get_all("Set-Cookie") if c.startswith("csrftoken=")]
+    form = urllib.parse.urlencode({"username": "ops", "password": PASSWORD, "csrfmiddlewaretoken": csrf}).encode()
+    origin = "https://" + base.removeprefix("http://")
+    request = urllib.request.Request(
+        base + "/admin/login/?next=/admin/", data=form,
+        headers={"X-Forwarded-Proto": "https", "Cookie": cookie, "Referer": origin + "/admin/login/", "Origin": origin},
+    )  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as redirected:  # 302 to /admin/, not followed
+        OPENER.open(request, timeout=30)
+    assert redirected.value.code == 302, redirected.value.read()[:2000]
+    cookies = redirected.value.headers.get_all("Set-Cookie")
+    (session,) = [c.split(";")[0].removeprefix("sessionid=") for c in cookies if c.startswith("sessionid=")]
+    return session
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/interactions/interaction/", "/admin/dashboard/", "/admin/clients/client/add/"]
+)
+def test_every_admin_page_renders_with_its_static_files(image, admin_cookie, path):
+    base, _ = image
+    status, _, body = fetch(base + path, Cookie=f"sessionid={admin_cookie}")
+    assert status == 200, body[:2000]
+    for reference in static_references(body.decode()):
+        assert fetch(base + reference)[0] == 200, reference
 
 
 def static_references(html):
