@@ -162,6 +162,8 @@ class APILinks:
 
 
 def interval_label(start, interval):
+    if interval == "year":
+        return str(start.year)
     if interval == "month":
         return start.strftime("%b %Y")
     if interval == "week":

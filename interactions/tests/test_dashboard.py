@@ -128,7 +128,7 @@ def test_bad_parameters_are_400s_naming_them(admin_client, seeded):
     assert admin_client.get(url, {"from": "2020-13-01", "format": "json"}).json() == {
         "from": ["from: '2020-13-01' is not a date (YYYY-MM-DD)."]
     }
-    assert admin_client.get(url, {"interval": "year"}).status_code == 400
+    assert admin_client.get(url, {"interval": "decade"}).status_code == 400
     assert admin_client.get(url, {"range": "everything", "format": "json"}).json() == {
         "range": ["range: give all (every interaction) or leave it out."]
     }
