@@ -198,3 +198,9 @@ def test_period_clips_each_interval():
     assert period.start == datetime.datetime(2020, 5, 10, tzinfo=UTC)
     assert period.end == datetime.datetime(2020, 5, 21, tzinfo=UTC)
     assert SENTIMENT_KEYS[-1] == "absent"
+
+
+def test_the_year_interval_is_labelled_by_year(admin_client, seeded):
+    response = admin_client.get(f"/admin/dashboard/clients/{ACME}/", {"interval": "year", "range": "all"})
+    assert response.status_code == 200
+    assert ">2020<" in response.content.decode()
