@@ -188,6 +188,7 @@ class InteractionImportView(NestedRouteMixin, APIView):
     params_class = ImportParams
     parent_routes = (ParentRoute("engagement_pk", Engagement, visible_engagements),)
     max_body_setting = "API_MAX_UPLOAD_BYTES"
+    mongo_timeout_setting = "MONGO_IMPORT_TIMEOUT_MS"  # many batches, not one query
 
     @extend_schema(
         parameters=[ImportParams],

@@ -1,7 +1,8 @@
 """Every web request gets a MongoDB deadline, and a database that fails it a clear answer.
 
 Inside :class:`DatabaseDeadlineMiddleware` all of a request's MongoDB operations share one
-deadline (``MONGO_QUERY_TIMEOUT_MS``, through :func:`pymongo.timeout`): pymongo sends the
+deadline (``MONGO_QUERY_TIMEOUT_MS``, or the setting a view class names in
+``mongo_timeout_setting``: CSV imports), through :func:`pymongo.timeout`: pymongo sends the
 time left as ``maxTimeMS``, so the server stops a slow query itself, and gives up on a
 server that does not answer. The API's exception handler turns these into JSON (503
 unavailable, 504 too slow); here, the other pages (the admin) get a readable HTML page.
@@ -12,6 +13,7 @@ import logging
 import pymongo
 from django.conf import settings
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 
 from topbox import mongo
 
@@ -23,8 +25,17 @@ class DatabaseDeadlineMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with pymongo.timeout(settings.MONGO_QUERY_TIMEOUT_MS / 1000):
+        with pymongo.timeout(self.deadline_ms(request) / 1000):
             return self.get_response(request)
+
+    @staticmethod
+    def deadline_ms(request):
+        try:
+            view = resolve(request.path_info).func
+        except Resolver404:
+            view = None
+        view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
+        return getattr(settings, getattr(view_class, "mongo_timeout_setting", "MONGO_QUERY_TIMEOUT_MS"))
 
     def process_exception(self, request, exception):
         if mongo.is_too_slow(exception):

@@ -39,6 +39,9 @@ MONGO_TIMEOUT_MS = env.get_int("MONGO_TIMEOUT_MS", 1000)
 # What one web request may spend in MongoDB, all its queries together: sent as maxTimeMS,
 # so the server stops a slow query (504), and a paused server is given up on (503).
 MONGO_QUERY_TIMEOUT_MS = env.get_int("MONGO_QUERY_TIMEOUT_MS", 1000)
+# The same for a CSV import over the API (POST /engagements/<id>/imports): many batches,
+# within gunicorn's 30 s worker timeout; bigger files go through `manage.py ingest`.
+MONGO_IMPORT_TIMEOUT_MS = env.get_int("MONGO_IMPORT_TIMEOUT_MS", 25_000)
 # A command's single operation may take longer (index builds, big batches), never forever.
 MONGO_SOCKET_TIMEOUT_MS = env.get_int("MONGO_SOCKET_TIMEOUT_MS", 60_000)
 # Where statistics read on a replica set (primary, primaryPreferred, secondary,

@@ -184,3 +184,18 @@ def test_a_slow_query_is_a_504_naming_a_narrower_query_while_health_says_up(
     assert page.status_code == 504
     assert b"Narrow what the page shows" in page.content
     assert Client.objects.count() == 1
+
+
+def test_a_csv_import_gets_its_own_longer_deadline(staff_api, settings):
+    """Many batches, not one query: MONGO_IMPORT_TIMEOUT_MS, not the 1 s of a read."""
+    settings.MONGO_QUERY_TIMEOUT_MS = 1  # any other request would be stopped at once
+    engagement = make_engagement()
+    rows = "".join(f"2020-05-16T12:00:00Z,Agent {n}\n" for n in range(3000))
+    response = staff_api.post(
+        f"/engagements/{engagement.pk}/imports?name=big.csv",
+        ("interactionDate,agentName\n" + rows).encode(),
+        content_type="text/csv",
+    )
+    assert response.status_code == 201, response.content[:500]
+    assert response.json()["inserted"] == 3000
+    assert staff_api.get("/interactions").status_code == 504

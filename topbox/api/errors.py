@@ -17,13 +17,13 @@ from django.views import defaults
 from mongoengine.errors import ValidationError as DocumentValidationError
 from pymongo.errors import DuplicateKeyError
 from rest_framework import status
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from topbox import mongo
 from topbox.documents import HasDependents, field_errors
 from topbox.errors import InvalidArguments, Unprocessable
+from topbox.middleware import DatabaseDeadlineMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +31,6 @@ logger = logging.getLogger(__name__)
 def document_errors(error):
     """``{field: [messages]}`` from a MongoEngine ValidationError."""
     return {field or "non_field_errors": [message] for field, message in field_errors(error).items()}
-
-
-class BadRequest(APIException):
-    """A request that is well-formed but asks for something that cannot be answered."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request."
-    default_code = "bad_request"
 
 
 def exception_handler(exc, context):
@@ -53,7 +45,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DuplicateKeyError):
         return Response({"detail": "A document with this key already exists."}, status=status.HTTP_409_CONFLICT)
     if mongo.is_too_slow(exc):
-        limit = settings.MONGO_QUERY_TIMEOUT_MS
+        limit = DatabaseDeadlineMiddleware.deadline_ms(context["request"])
         logger.warning("MongoDB query over %s ms: %s", limit, exc)
         return Response(
             {
