@@ -18,6 +18,7 @@ from interactions.ingest import Columns, Options, ingest_csv
 from interactions.selectors import client_interactions, visible_interactions
 from interactions.serializers import InteractionSerializer
 from interactions.stats import INTERVALS, interaction_stats
+from topbox import mongo
 from topbox.api.fields import DATE_SCHEMA
 from topbox.api.pagination import both_ways
 from topbox.api.parsers import CSVParser
@@ -199,6 +200,7 @@ class InteractionImportView(NestedRouteMixin, APIView):
         responses={200: IMPORT_SCHEMA, 201: IMPORT_SCHEMA, 422: IMPORT_SCHEMA},
     )
     def post(self, request, **kwargs):
+        mongo.ping()  # the long deadline is for the batches: a database that is down fails now
         params = ImportParams.from_query(request.query_params)
         engagement_id = self.get_parent().pk
         stream, name = self.upload(request, params.validated_data.get("name"))

@@ -132,7 +132,7 @@ def is_too_slow(exc):
 
 def is_unavailable(exc):
     """The server did not answer: down, paused or unreachable."""
-    return isinstance(exc, (ConnectionFailure, ServerSelectionTimeoutError)) or (
+    return isinstance(exc, (MongoUnavailable, ConnectionFailure, ServerSelectionTimeoutError)) or (
         isinstance(exc, PyMongoError) and exc.timeout and not is_too_slow(exc)
     )
 
