@@ -148,6 +148,11 @@ def test_after_kill_9_the_next_run_stops_the_orphaned_database_and_says_so(tmp_p
     assert port_in_use(db_port)  # the database survives, orphaned
 
     second = manage("devserver", env=env)
+    deadline = time.monotonic() + 60  # until it has dealt with the orphans (the old web server may still answer)
+    while "Embedded MongoDB on" not in "".join(second.lines):
+        assert second.poll() is None, "".join(second.lines)
+        assert time.monotonic() < deadline, "".join(second.lines)
+        time.sleep(0.2)
     wait_for_health(web_port, second)
     output = ctrl_c(second)
     assert f"Found the embedded MongoDB an earlier run left running (pid {orphan}" in output

@@ -4,12 +4,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from devtools.embedded import EmbeddedMongo, EmbeddedMongoError
+from devtools.embedded import EmbeddedMongo, EmbeddedMongoError, is_running
 from devtools.login import ensure_development_user
 
 
@@ -18,8 +20,8 @@ def _stop(signum, frame):
 
 
 def _die_with_parent():
-    """On Linux, the web server gets SIGTERM if this command is killed (even with -9), so it
-    never keeps the port. The database is found again through its pid file instead."""
+    """On Linux, runserver gets SIGTERM if this command is killed (even with -9); its
+    autoreloader's child does not, so web.pid finds that one on the next run."""
     with contextlib.suppress(AttributeError, OSError):  # not Linux
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -48,6 +50,8 @@ class Command(BaseCommand):
             raise CommandError("devserver is for development; production runs gunicorn (see the Dockerfile).")
         signal.signal(signal.SIGTERM, _stop)
         database = runserver = None
+        web_pid = settings.DATA_DIR / "web.pid"
+        self.stop_orphaned_web(web_pid)
         try:
             if settings.MONGO_URI:
                 self.stdout.write("Using the MongoDB in MONGO_URI; no embedded server started.")
@@ -85,16 +89,40 @@ class Command(BaseCommand):
                 signal.pause()
             else:
                 self.stdout.flush()  # the login above, before runserver's own output
+                # Its own process group (runserver and its autoreloader's child), found again
+                # through web.pid if this command is killed with -9.
                 runserver = subprocess.Popen(
                     [sys.executable, str(settings.BASE_DIR / "manage.py"), "runserver", addrport],
                     preexec_fn=_die_with_parent,
+                    start_new_session=True,
                 )
+                web_pid.write_text(f"{runserver.pid}\n")
                 runserver.wait()
         except KeyboardInterrupt:
             self.stdout.write("\nStopping.")
         finally:
-            if runserver is not None and runserver.poll() is None:
-                runserver.terminate()
+            if runserver is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(runserver.pid, signal.SIGTERM)  # the autoreloader's child too
                 runserver.wait()
+                web_pid.unlink(missing_ok=True)
             if database is not None:
                 database.stop()
+
+    def stop_orphaned_web(self, pid_file):
+        """Stop the web server (its process group) an earlier run killed with -9 left behind."""
+        if not pid_file.exists():
+            return
+        try:
+            pid = int(pid_file.read_text())
+            ours = b"runserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (ValueError, OSError):  # gone, or no /proc to tell
+            ours = False
+        if ours:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while is_running(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.stdout.write(f"Found the web server an earlier run left running (pid {pid}); stopped it.")
+        pid_file.unlink(missing_ok=True)
