@@ -92,6 +92,29 @@ def record(added=(), removed=()):
         collection().bulk_write(operations, ordered=False)
 
 
+def newest_day(engagement_ids=None):
+    """The latest day holding interactions of ``engagement_ids`` (None: any), or None.
+
+    Looks back from today over windows that double (a day, two, four, ... 2**17 days), so
+    that it reads the few daily documents at the recent end rather than all of them (what
+    a sort reads on the embedded server), one engagement at a time (an ``$in`` with a
+    range is a scan there); then everything older, if need be.
+    """
+    scopes = [{}] if engagement_ids is None else [{"engagementId": pk} for pk in engagement_ids]
+    today = day_of(datetime.datetime.now(datetime.UTC))
+    newest = []
+    for scope in scopes:
+        for power in range(18):
+            since = today - datetime.timedelta(days=2**power)
+            days = [row["day"] for row in collection().find({**scope, "day": {"$gte": since}}, {"day": 1})]
+            if days:
+                break
+        else:
+            days = [row["day"] for row in collection().find({**scope, "day": {"$ne": None}}, {"day": 1})]
+        newest.extend(days)
+    return max(newest, default=None)
+
+
 def raw_counts(match=None):
     """The rollup documents computed from the raw interactions matching ``match``: what
     :func:`record` keeps, as the reference (rebuilds, checks, tests)."""

@@ -134,3 +134,20 @@ def test_rebuild_repairs_corrupted_counts():
     call_command("rebuild_rollups", "--check", stdout=out)
     assert_in_step()
     assert interaction_stats() == raw_interaction_stats()
+
+
+def test_the_newest_date_is_found_from_the_counts():
+    from interactions.selectors import last_date
+
+    old, recent = make_engagement(), make_engagement()
+    assert last_date() is None
+    make_interaction(old, datetime.datetime(2020, 5, 16, 12, tzinfo=datetime.UTC))
+    make_interaction(old, datetime.datetime(2020, 5, 16, 23, 59, 59, 999000, tzinfo=datetime.UTC))
+    make_interaction(old, datetime.datetime(2019, 1, 1, tzinfo=datetime.UTC))
+    make_interaction(recent, datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3))
+    assert last_date([old.pk]) == datetime.datetime(2020, 5, 16, 23, 59, 59, 999000, tzinfo=datetime.UTC)
+    assert last_date([recent.pk]) == Interaction.objects(engagementId=recent).first().interactionDate.replace(
+        tzinfo=datetime.UTC
+    )
+    far = make_interaction(old, datetime.datetime(9999, 12, 31, 12, tzinfo=datetime.UTC))
+    assert last_date() == last_date([old.pk]) == far.interactionDate
