@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import bson
 
+from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from topbox.documents import confirm_parents
 from topbox.errors import InvalidArguments, Unprocessable
@@ -195,6 +196,8 @@ def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on
 
     write = None if options.dry_run else collection
     _process(stream, _RowReader(csv_name, engagement.pk, options), result, options, write, on_reject, on_progress)
+    if result.replaced and not options.dry_run:
+        rollups.rebuild([engagement.pk])  # what was deleted, counted again from what is stored
     result.seconds = time.monotonic() - started
     return result
 
@@ -234,9 +237,10 @@ def _insert(collection, documents, result):
         return
     inserted, duplicates = insert_unordered(collection, documents)
     if confirm_parents(Interaction, documents[:1], delete=False):  # every row has the same engagement
-        collection.delete_many({"_id": {"$in": [document["_id"] for document in documents]}})
+        collection.delete_many({"_id": {"$in": [document["_id"] for document in inserted]}})
         raise IngestError("The engagement was deleted during the ingest; the rows of this batch were removed.")
-    result.inserted += inserted
+    rollups.record(added=inserted)
+    result.inserted += len(inserted)
     result.already_present += duplicates
 
 

@@ -1,4 +1,6 @@
+import datetime
 import io
+from dataclasses import replace
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -12,6 +14,7 @@ from clients.documents import Client
 from clients.selectors import visible_clients
 from engagements.documents import Engagement
 from engagements.selectors import visible_engagements
+from interactions import rollups
 from interactions.dashboard import Period, present
 from interactions.filters import InteractionFilter
 from interactions.ingest import Columns, Options, ingest_csv
@@ -26,7 +29,9 @@ from topbox.api.permissions import IsStaff
 from topbox.api.renderers import BrowsableAPIRenderer, ExtendedJSONRenderer
 from topbox.api.serializers import BooleanParamField, ChoiceParamField, QueryParamsSerializer, UTCDateParamField
 from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
+from topbox.dates import at_or_after
 
+DATE = "interactionDate"
 INTERACTION_PARENTS = (
     ParentRoute("client_pk", Client, visible_clients),
     ParentRoute("engagement_pk", Engagement, visible_engagements),
@@ -50,6 +55,58 @@ class InteractionViewSet(DocumentViewSet):
         if parent.name == "client":
             return client_interactions(parent.pk)
         return {"engagementId": parent.pk}
+
+    def get_queryset(self):
+        return replace(super().get_queryset(), window=self.date_window)
+
+    def date_window(self, query, segment, needed):
+        """Where the next ``needed`` interactions of a page by date lie, from the daily counts
+        (:func:`interactions.rollups.bound_day`): a bound on ``interactionDate`` for the first
+        page newest-first, or for the part of a later page beyond the cursor's date.
+
+        Only for the scopes the counts describe and the indexes serve with a range: every
+        engagement or one, any sentiment or one (other filters only make the window hold
+        fewer, and the paginator then widens it).
+        """
+        ordering, condition = query.ordering, segment.get(DATE)
+        if ordering.field != DATE or (segment and set(segment) != {DATE}):
+            return None
+        if not segment and ordering.direction == -1:
+            start = None  # the first page, newest first
+        elif isinstance(condition, dict) and list(condition) == ["$lt" if ordering.direction == -1 else "$gt"]:
+            start = next(iter(condition.values()))
+        else:
+            return None
+        engagement, sentiment = query.filter.get("engagementId"), query.filter.get("sentiment")
+        if isinstance(engagement, dict) or isinstance(sentiment, dict):
+            return None  # an $in with a range: a collection scan on the embedded server
+        descending = ordering.direction == -1
+        day = rollups.bound_day(
+            None if engagement is None else [engagement],
+            None if sentiment is None else [sentiment],
+            start,
+            needed,
+            descending,
+        )
+        if day is None:
+            return None
+        day = day.replace(tzinfo=datetime.UTC)
+        return {DATE: at_or_after(day) if descending else {"$lt": day + datetime.timedelta(days=1)}}
+
+    # Every write keeps the daily counts (interactions.rollups) in step.
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        rollups.record(added=[serializer.instance])
+
+    def perform_update(self, serializer):
+        replaced = serializer.instance
+        super().perform_update(serializer)
+        rollups.record(added=[serializer.instance], removed=[replaced])
+
+    def perform_destroy(self, instance):
+        super().perform_destroy(instance)
+        rollups.record(removed=[instance])
 
 
 class StatsParams(QueryParamsSerializer):

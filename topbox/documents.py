@@ -33,7 +33,7 @@ import datetime
 
 import django_mongoengine
 from django_mongoengine import fields
-from mongoengine import DENY, ValidationError
+from mongoengine import DENY, ValidationError, signals
 
 LOCKS = "integrity_lock"
 DELETE_MARK_SECONDS = 30  # a mark left by a crashed process stops counting after this
@@ -77,11 +77,15 @@ class Document(django_mongoengine.Document):
                 raise self.missing_error(missing)
 
     def save(self, *args, **kwargs):
-        """Save, then make sure no parent was deleted meanwhile (see the module's docstring)."""
+        """Save, then make sure no parent was deleted meanwhile (see the module's docstring):
+        if one was, a new document is deleted again (through :meth:`delete`, so that
+        whatever follows deletes, such as daily counts, follows this one too)."""
         created = self._created or not self.pk
         result = super().save(*args, **kwargs)
-        missing = confirm_parents(type(self), [self.to_mongo().to_dict()], delete=created)
+        missing = confirm_parents(type(self), [self.to_mongo().to_dict()], delete=False)
         if missing:
+            if created:
+                self.delete()
             raise self.missing_error(missing)
         return result
 
@@ -105,9 +109,15 @@ class Document(django_mongoengine.Document):
         if counts:
             raise HasDependents(self, counts)
 
-    def delete(self, *args, **kwargs):
-        """Delete unless referenced (:class:`HasDependents`), safely against concurrent children."""
-        delete_unreferenced(self, {"_id": self.pk})
+    def delete(self, signal_kwargs=None, **write_concern):
+        """Delete unless referenced (:class:`HasDependents`), safely against concurrent
+        children; MongoEngine's delete signals are sent as by its own ``delete()``."""
+        if not has_dependents_rule(type(self)):
+            return super().delete(signal_kwargs=signal_kwargs, **write_concern)
+        signals.pre_delete.send(type(self), document=self, **(signal_kwargs or {}))
+        if delete_unreferenced(self, {"_id": self.pk}):
+            signals.post_delete.send(type(self), document=self, **(signal_kwargs or {}))
+        return None
 
 
 def _dependents_in(session, document_cls, pk):
@@ -302,6 +312,12 @@ def ensure_indexes():
     ]
     for document_cls in concrete:
         document_cls.ensure_indexes()
+    # Collections an app keeps without a document class (say, counts it maintains).
+    from django.apps import apps
+
+    for app_config in apps.get_app_configs():
+        if hasattr(app_config, "ensure_indexes"):
+            app_config.ensure_indexes()
     return concrete
 
 
