@@ -8,6 +8,7 @@ from interactions.documents import SENTIMENTS, Interaction
 from interactions.selectors import interaction_counts
 from topbox.admin import Children, DocumentAdmin, referenced
 from topbox.admin.filters import ChoicesFilter, DateRangeFilter, ReferenceFilter
+from topbox.admin.widgets import utc
 
 admin.site.register_children(Client, Children(Interaction, param="client", label="Interactions"))
 admin.site.register_children(
@@ -50,19 +51,28 @@ class EngagementFilter(ReferenceFilter):
 
 
 class DateFilter(DateRangeFilter):
-    title = "date"
+    title = "date (UTC)"
     field_name = "interactionDate"
 
 
 @admin.register(Interaction)
 class InteractionAdmin(DocumentAdmin):
-    list_display = ("interactionDate", "agentName", "sentiment", "engagement", "client")
+    list_display = ("date", "agentName", "sentiment", "engagement", "client")
     list_filter = (SentimentFilter, ClientFilter, EngagementFilter, DateFilter)
     list_select_related = ("engagementId__clientId",)
     readonly_fields = ("client",)  # on the detail page too: one click to the client
     search_fields = ("agentName",)
     search_help_text = "Search by agent name."
-    sortable_by = ("interactionDate",)  # newest first by default; the (date, id) index serves both ways
+    # Newest first by default; the (date, id), (agent, date, id) and (sentiment, date, id)
+    # indexes serve each order both ways.
+    sortable_by = ("date", "agentName", "sentiment")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()  # an interaction being added has no client yet
+
+    @admin.display(description="date (UTC)", ordering="interactionDate")
+    def date(self, interaction):
+        return utc(interaction.interactionDate)
 
     @admin.display(description="engagement")
     def engagement(self, interaction):

@@ -33,7 +33,8 @@ SENTIMENT_WEIGHTS = (30, 22, 22, 11, 15)
 # Hours of the day, weighted towards office hours (UTC).
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 12, 12, 10, 8, 6, 4, 3, 2, 1, 1)
 
-COMPANIES = ("Acme", "Northwind", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Soylent", "Cyberdyne",
+# Not the fixtures' companies (Acme, Northwind, Globex): synthetic clients are told apart from them.
+COMPANIES = ("Initech", "Umbrella", "Hooli", "Vandelay", "Soylent", "Cyberdyne",
              "Tyrell", "Wonka", "Oscorp", "Stark", "Wayne", "Gringotts", "Monarch", "Pied Piper", "Dunder")  # fmt: skip
 SECTORS = ("Footwear", "Telecom", "Airlines", "Bank", "Insurance", "Retail", "Energy", "Logistics", "Foods")
 FIRST_NAMES = ("John", "Wei", "Priya", "Carlos", "Amara", "Lucas", "Sofia", "Kenji", "Fatima", "Olga", "Mateo",
@@ -60,7 +61,7 @@ def generate(*, clients=3, engagements=10, interactions=1000, random_seed=0, bat
         raise ValueError("Need at least one client, at least as many engagements as clients, and interactions >= 0.")
     rng = random.Random(random_seed)
     client_docs = [_client(rng, number) for number in range(clients)]
-    engagement_docs = [_engagement(rng, number, client_docs[number % clients]) for number in range(engagements)]
+    engagement_docs = [_engagement(rng, number, client_docs[number % clients], clients) for number in range(engagements)]
     agents = [[_agent(rng) for _ in range(AGENTS_PER_CLIENT)] for _ in range(clients)]
     results = {
         "client": _insert(Client, [document.to_mongo() for document in client_docs]),
@@ -74,7 +75,7 @@ def generate(*, clients=3, engagements=10, interactions=1000, random_seed=0, bat
     hour_weights = _cumulative(HOUR_WEIGHTS)
     sentiment_weights = _cumulative(SENTIMENT_WEIGHTS)
     slots = [
-        (number % clients, engagement.pk, CUSTOM_BY_CHANNEL[engagement.name])
+        (number % clients, engagement.pk, CUSTOM_BY_CHANNEL[CHANNELS[number % len(CHANNELS)]])
         for number, engagement in enumerate(engagement_docs)
     ]
 
@@ -108,15 +109,24 @@ def generate(*, clients=3, engagements=10, interactions=1000, random_seed=0, bat
 
 
 def _client(rng, number):
+    """Every client's name and nickName differ from every other's: "Hooli Retail Inc.", "Hooli 2"."""
     company = COMPANIES[number % len(COMPANIES)]
-    name = f"{company} {SECTORS[number % len(SECTORS)]} Inc."
+    name, nick_name = f"{company} {SECTORS[number % len(SECTORS)]} Inc.", company
     if number >= len(COMPANIES):
         name += f" {number // len(COMPANIES) + 1}"
-    return Client(id=_object_id(rng, PERIOD_START), name=name, nickName=company)
+        nick_name += f" {number // len(COMPANIES) + 1}"
+    return Client(id=_object_id(rng, PERIOD_START), name=name, nickName=nick_name)
 
 
-def _engagement(rng, number, client):
+def _engagement(rng, number, client, clients):
+    """A client's engagements are told apart: its second Phone is "Phone 2"."""
     name = CHANNELS[number % len(CHANNELS)]
+    # The client's k-th engagement (number = client + k * clients) has the channel
+    # number % 5: the channels cycle every 5 k, or never change if clients is a multiple of 5.
+    k = number // clients
+    repeat = k if clients % len(CHANNELS) == 0 else k // len(CHANNELS)
+    if repeat:
+        name += f" {repeat + 1}"
     return Engagement(id=_object_id(rng, PERIOD_START), clientId=client, name=name)
 
 

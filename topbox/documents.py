@@ -38,6 +38,10 @@ def ReferenceField(document_type, **kwargs):  # noqa: N802 - reads like the fiel
 
 
 class Document(django_mongoengine.Document):
+    # The references ``__str__`` reads: whoever lists many documents loads these first
+    # (``topbox.admin.changelist.prefetch_references``), so labels cost no query each.
+    label_references = ()
+
     meta = {
         "abstract": True,
         # Indexes are created by `manage.py ensure_indexes` at deploy time, not on first use.
@@ -144,6 +148,19 @@ def field_errors(error):
         else str(sub)
         for field, sub in error.errors.items()
     }
+
+
+def referenced(document, name):
+    """The document that ``document.<name>`` points at, without a query if it was loaded already
+    (the admin loads a page's references in one query: ``topbox.admin.changelist``).
+
+    None if the reference is empty or its target is missing (MongoEngine would raise).
+    """
+    value = document._data.get(name)
+    target = type(document)._fields[name].document_type
+    if value is None or isinstance(value, target):
+        return value
+    return target.objects(pk=reference_id(document, name)).first()
 
 
 def reference_id(document, name):

@@ -25,7 +25,7 @@ def test_list_shows_name_client_link_and_interaction_count(admin_client, data):
     page = admin_client.get("/admin/engagements/engagement/").content.decode()
     acme, phone = data["acme"], data["phone"]
     assert (
-        f'<td class="field-client"><a href="/admin/clients/client/{acme.pk}/change/">Acme Footwear Inc.</a></td>'
+        f'<td class="field-client"><a href="/admin/clients/client/{acme.pk}/change/">Acme Footwear Inc. (Acme)</a></td>'
         in page
     )
     assert f'<a href="/admin/interactions/interaction/?engagement={phone.pk}">3 interactions</a>' in page
@@ -34,7 +34,7 @@ def test_list_shows_name_client_link_and_interaction_count(admin_client, data):
 
 def test_filter_by_client(admin_client, data):
     response = admin_client.get(f"/admin/engagements/engagement/?client={data['acme'].pk}")
-    assert names(response) == ["Chat", "Phone"]
+    assert names(response) == ["Chat · Acme Footwear Inc.", "Phone · Acme Footwear Inc."]
     filters = response.content.decode().split('id="changelist-filter"')[1]
     assert "Zenith Bank" in filters  # the other client is offered
 
@@ -42,12 +42,12 @@ def test_filter_by_client(admin_client, data):
 def test_filter_by_source_name(admin_client, data):
     make_engagement(data["zenith"], "Phone")
     response = admin_client.get("/admin/engagements/engagement/?source=Phone")
-    assert [str(e.clientId) for e in response.context["cl"].result_list] == ["Acme Footwear Inc.", "Zenith Bank"]
+    assert [str(e.clientId) for e in response.context["cl"].result_list] == ["Acme Footwear Inc. (Acme)", "Zenith Bank (Zen)"]
     assert '<a href="?source=SMS">SMS</a>' in response.content.decode()
 
 
 def test_search(admin_client, data):
-    assert names(admin_client.get("/admin/engagements/engagement/?q=sm")) == ["SMS"]
+    assert names(admin_client.get("/admin/engagements/engagement/?q=sm")) == ["SMS · Zenith Bank"]
 
 
 def test_client_is_edited_with_an_objectid_input_showing_its_target(admin_client, data):
@@ -55,7 +55,7 @@ def test_client_is_edited_with_an_objectid_input_showing_its_target(admin_client
     page = admin_client.get(f"/admin/engagements/engagement/{phone.pk}/change/").content.decode()
     assert '<select name="clientId"' not in page
     assert f'<input type="text" name="clientId" value="{data["acme"].pk}"' in page
-    assert f'Client: <a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc.</a>' in page
+    assert f'Client: <a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc. (Acme)</a>' in page
 
 
 @pytest.mark.parametrize(
@@ -107,8 +107,8 @@ def test_bulk_delete_of_engagements_without_interactions(admin_client, data):
     selected = {"action": "delete_selected", "_selected_action": [str(data["chat"].pk), str(data["sms"].pk)]}
     confirmation = admin_client.post("/admin/engagements/engagement/", selected).content.decode()
     assert "Engagements: 2" in confirmation
-    assert f'Engagement: <a href="/admin/engagements/engagement/{data["chat"].pk}/change/">Chat</a>' in confirmation
+    assert f'Engagement: <a href="/admin/engagements/engagement/{data["chat"].pk}/change/">Chat · Acme Footwear Inc.</a>' in confirmation
     response = admin_client.post("/admin/engagements/engagement/", {**selected, "post": "yes"})
     assert [str(m) for m in response.wsgi_request._messages] == ["Successfully deleted 2 engagements."]
-    assert sorted(str(e) for e in Engagement.objects) == ["Phone"]
+    assert sorted(e.name for e in Engagement.objects) == ["Phone"]
     assert Engagement.objects(pk=ObjectId()).count() == 0

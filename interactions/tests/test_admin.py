@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import re
 
 import pytest
 from django.contrib.admin.models import DELETION, LogEntry
@@ -41,9 +42,13 @@ def test_list_shows_date_agent_sentiment_and_links_newest_first(admin_client, da
     page = response.content.decode()
     row = page.split(f'value="{data["today"].pk}"')[1].split("</tr>")[0]
     assert '<td class="field-agentName">John Ford</td>' in row
+    assert f'<th class="field-date"><a href="/admin/interactions/interaction/{data["today"].pk}/change/">' in row
+    assert f"{data['today'].interactionDate:%Y-%m-%d %H:%M:%S} UTC</a>" in row
+    headers = [re.sub("<[^>]+>", "", h).strip() for h in re.findall(r'<div class="text">(.*?)</div>', page)]
+    assert headers[1:6] == ["Date (UTC)", "Agent", "Sentiment", "Engagement", "Client"]
     assert '<td class="field-sentiment">Negative</td>' in row
-    assert f'<a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone</a>' in row
-    assert f'<a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc.</a>' in row
+    assert f'<a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone · Acme Footwear Inc.</a>' in row
+    assert f'<a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc. (Acme)</a>' in row
     assert listed(admin_client.get(f"{URL}?o=1"), data) == ["old", "none", "week", "today"]
 
 
@@ -141,7 +146,7 @@ def test_editing_custom_saves_the_json_object(admin_client, data):
     )
     assert response.status_code == 302
     assert Interaction.objects.get(pk=interaction.pk).custom == custom
-    assert "Changed Custom." in LogEntry.objects.get().get_change_message()
+    assert "Changed Source record." in LogEntry.objects.get().get_change_message()
 
 
 @pytest.mark.parametrize(
@@ -167,7 +172,7 @@ def test_engagement_reference_is_an_objectid_input_validated_on_save(admin_clien
     interaction = data["today"]
     page = admin_client.get(f"{URL}{interaction.pk}/change/").content.decode()
     assert '<select name="engagementId"' not in page
-    assert f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone</a>' in page
+    assert f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone · Acme Footwear Inc.</a>' in page
     response = admin_client.post(
         f"{URL}{interaction.pk}/change/", interaction_form(interaction, engagementId=str(data["acme"].pk))
     )

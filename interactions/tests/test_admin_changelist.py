@@ -24,9 +24,10 @@ def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, inte
     assert len(response.context["cl"].result_list) == 50
     finds = [collection for name, collection in mongo_commands if name == "find"]
     # The page once, its engagements in one batch, their clients in one batch. The other
-    # queries fill the filter sidebar (clients, engagements), not the rows.
+    # queries fill the filter sidebar (clients; engagements and, for their labels, their
+    # clients in one batch), not the rows.
     assert finds.count("interaction") == 1
-    assert sorted(finds) == ["client", "client", "engagement", "engagement", "interaction"]
+    assert sorted(finds) == ["client", "client", "client", "engagement", "engagement", "interaction"]
 
 
 def test_client_counts_come_in_one_aggregation_per_page(admin_client, interactions, mongo_commands):

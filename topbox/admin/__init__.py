@@ -20,7 +20,8 @@ module) is not used.
 Apps register on ``django.contrib.admin.site``: ``@admin.register(Document)``.
 """
 
-from topbox.admin.options import DocumentAdmin, referenced
+from topbox.admin.options import DocumentAdmin
+from topbox.documents import referenced
 from topbox.admin.sites import Children
 
 __all__ = ["Children", "DocumentAdmin", "referenced"]

@@ -108,6 +108,13 @@ def prefetch_references(documents, paths):
             level = _load_references(level, name)
 
 
+def load_labels(documents):
+    """Load what the documents' labels read (``label_references``): one query per reference."""
+    if documents:
+        prefetch_references(documents, type(documents[0]).label_references)
+    return documents
+
+
 def _load_references(documents, name):
     if not documents:
         return []

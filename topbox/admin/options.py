@@ -17,10 +17,10 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django_mongoengine import fields
 
-from topbox.admin.changelist import DocumentChangeList
+from topbox.admin.changelist import DocumentChangeList, load_labels
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import link
-from topbox.documents import HasDependents, dependent_counts, reference_id
+from topbox.documents import HasDependents, dependent_counts, referenced
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
@@ -129,6 +129,7 @@ class DocumentAdmin(ModelAdmin):
     def get_deleted_objects(self, objs, request):
         """Only the documents themselves; those still referenced are "protected", with the counts."""
         documents = list(objs)
+        load_labels(documents[:LISTED_FOR_DELETION])
         dependents = dependent_counts(self.model, [document.pk for document in documents])
         protected = [
             str(HasDependents(document, dependents[document.pk])) for document in documents if document.pk in dependents
@@ -168,18 +169,6 @@ class DocumentAdmin(ModelAdmin):
             self.message_user(request, "The selection holds an invalid id; nothing was done.", messages.ERROR)
             return None
         return super().response_action(request, queryset)
-
-
-def referenced(document, name):
-    """The document that ``document.<name>`` points at, without a query if the changelist loaded it.
-
-    None if the reference is empty or its target is missing (MongoEngine would raise).
-    """
-    value = document._data.get(name)
-    target = type(document)._fields[name].document_type
-    if value is None or isinstance(value, target):
-        return value
-    return target.objects(pk=reference_id(document, name)).first()
 
 
 def children_column(children):

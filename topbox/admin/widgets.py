@@ -16,6 +16,11 @@ def change_url(document, site_name="admin"):
         return None
 
 
+def utc(moment):
+    """A stored datetime as staff read it: "2020-05-16 12:00:00 UTC" (every date is stored in UTC)."""
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else None
+
+
 def link(document, site_name="admin"):
     url = change_url(document, site_name)
     return format_html('<a href="{}">{}</a>', url, document) if url else str(document)
