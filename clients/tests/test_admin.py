@@ -59,7 +59,10 @@ def test_change_page_links_to_engagements_and_interactions(admin_client, acme):
 
 def test_deleting_a_client_with_engagements_is_refused_with_the_count(admin_client, acme):
     url = f"/admin/clients/client/{acme.pk}/delete/"
-    message = f"Client {acme.pk} is still referenced by 2 engagements; delete or move them first."
+    message = (
+        f'Client <a href="/admin/clients/client/{acme.pk}/change/">Acme Footwear Inc. (Acme)</a> is still referenced'
+        f' by <a href="/admin/engagements/engagement/?client={acme.pk}">2 engagements</a>; delete or move them first.'
+    )
     assert message in admin_client.get(url).content.decode()
     response = admin_client.post(url, {"post": "yes"})
     assert response.status_code == 200
@@ -72,7 +75,7 @@ def test_bulk_deleting_clients_with_engagements_is_refused(admin_client, acme):
     empty = make_client("Empty Co", "Empty")
     data = {"action": "delete_selected", "_selected_action": [str(acme.pk), str(empty.pk)], "post": "yes"}
     response = admin_client.post("/admin/clients/client/", data)
-    assert "still referenced by 2 engagements" in response.content.decode()
+    assert f"?client={acme.pk}\">2 engagements</a>; delete or move them first." in response.content.decode()
     assert Client.objects.count() == 2
 
 

@@ -97,7 +97,9 @@ def test_deleting_an_engagement_with_interactions_is_refused_with_the_count(admi
     phone = data["phone"]
     response = admin_client.post(f"/admin/engagements/engagement/{phone.pk}/delete/", {"post": "yes"})
     assert (
-        f"Engagement {phone.pk} is still referenced by 3 interactions; delete or move them first."
+        f'Engagement <a href="/admin/engagements/engagement/{phone.pk}/change/">Phone · Acme Footwear Inc.</a> is still'
+        f' referenced by <a href="/admin/interactions/interaction/?engagement={phone.pk}">3 interactions</a>;'
+        " delete or move them first."
         in response.content.decode()
     )
     assert Engagement.objects(pk=phone.pk).count() == 1

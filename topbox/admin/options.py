@@ -20,7 +20,7 @@ from django_mongoengine import fields
 from topbox.admin.changelist import DocumentChangeList, load_labels
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import link
-from topbox.documents import HasDependents, dependent_counts, referenced
+from topbox.documents import dependent_counts, referenced
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
@@ -131,9 +131,7 @@ class DocumentAdmin(ModelAdmin):
         documents = list(objs)
         load_labels(documents[:LISTED_FOR_DELETION])
         dependents = dependent_counts(self.model, [document.pk for document in documents])
-        protected = [
-            str(HasDependents(document, dependents[document.pk])) for document in documents if document.pk in dependents
-        ]
+        protected = [self.blocked(document, dependents[document.pk]) for document in documents if document.pk in dependents]
         listed = [
             format_html("{}: {}", capfirst(self.opts.verbose_name), self.link(document))
             for document in documents[:LISTED_FOR_DELETION]
@@ -141,6 +139,21 @@ class DocumentAdmin(ModelAdmin):
         if len(documents) > LISTED_FOR_DELETION:
             listed.append(f"… and {len(documents) - LISTED_FOR_DELETION} more")
         return listed, {self.opts.verbose_name_plural: len(documents)}, set(), protected
+
+    def blocked(self, document, counts):
+        """Why ``document`` cannot be deleted: its label, linked, and links to what references it."""
+        children = {c.model._get_collection_name(): c for c in self.admin_site.children_of(self.model)}
+        parts = []
+        for collection, count in counts.items():
+            kind = children.get(collection)
+            text = f"{count} {collection}{'s' if count != 1 else ''}"
+            parts.append(format_html('<a href="{}">{}</a>', kind.url(document), text) if kind else text)
+        return format_html(
+            "{} {} is still referenced by {}; delete or move them first.",
+            capfirst(self.opts.verbose_name),
+            self.link(document),
+            format_html(", ".join(["{}"] * len(parts)), *parts),
+        )
 
     def get_search_results(self, request, queryset, search_term):
         """Every word, case-insensitively, in any of ``search_fields``; bounded terms.
