@@ -18,7 +18,7 @@ class Client(Document):
     }
 
     def __str__(self):
-        """"Acme Footwear Inc. (Acme)": the name, and the nickName staff know it by."""
+        """ "Acme Footwear Inc. (Acme)": the name, and the nickName staff know it by."""
         if self.nickName and self.nickName != self.name:
             return f"{self.name} ({self.nickName})"
         return self.name or ""

@@ -3,7 +3,7 @@ from django.contrib import admin
 from clients.documents import Client
 from engagements.documents import Engagement
 from engagements.selectors import engagement_counts
-from topbox.admin import Children, DocumentAdmin, referenced
+from topbox.admin import Children, DocumentAdmin, referenced, search
 from topbox.admin.filters import DistinctValuesFilter, ReferenceFilter
 
 admin.site.register_children(Client, Children(Engagement, param="client", label="Engagements", count=engagement_counts))
@@ -28,7 +28,17 @@ class EngagementAdmin(DocumentAdmin):
     list_filter = (ClientFilter, SourceFilter)
     list_select_related = ("clientId",)
     search_fields = ("name",)
+    search_help_text = "Paste an id (of an engagement or a client), or part of the source's or the client's name."
     sortable_by = ("name",)
+
+    def get_id_searches(self):
+        return [*super().get_id_searches(), search.IdSearch(Client, lambda client_id: {"clientId": client_id})]
+
+    def search_filter(self, request, words):
+        """The source's name, or its client's name or nickName (clients are few: one query)."""
+        clients = Client._get_collection().find(search.words_filter(["name", "nickName"], words), {"_id": 1})
+        client_ids = [row["_id"] for row in clients]
+        return {"$or": [super().search_filter(request, words), {"clientId": {"$in": client_ids}}]}
 
     @admin.display(description="client")
     def client(self, engagement):

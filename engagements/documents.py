@@ -23,6 +23,6 @@ class Engagement(Document):
     }
 
     def __str__(self):
-        """"Chat · Acme Footwear Inc.": the source and its client, since every client has a Chat."""
+        """ "Chat · Acme Footwear Inc.": the source and its client, since every client has a Chat."""
         client = referenced(self, "clientId")
         return f"{self.name} · {client.name}" if client is not None else f"{self.name} · (no client)"

@@ -18,7 +18,10 @@ class Interaction(Document):
     )
     interactionDate = fields.DateTimeField(verbose_name="date (UTC)", help_text="When it happened, in UTC.")
     agentName = fields.StringField(
-        max_length=200, blank=True, verbose_name="agent", help_text="The agent who handled it, as the source names them."
+        max_length=200,
+        blank=True,
+        verbose_name="agent",
+        help_text="The agent who handled it, as the source names them.",
     )
     sentiment = fields.StringField(
         choices=[(s, s) for s in SENTIMENTS],
@@ -41,6 +44,7 @@ class Interaction(Document):
             ("-interactionDate", "-id"),
             ("agentName", "-interactionDate", "-id"),
             ("sentiment", "-interactionDate", "-id"),  # the admin's sentiment filter
+            ("custom.csvName", "-interactionDate", "-id"),  # the admin's search by CSV file name
             # One interaction per CSV row: re-ingesting a file adds nothing (interactions.ingest).
             # Partial, so that records without a line number (the fixtures' CSV rows) are free.
             {

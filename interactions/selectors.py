@@ -20,3 +20,15 @@ def client_interactions(client_id):
 def interaction_counts(engagement_ids):
     """``{engagement id: number of interactions}`` for the given engagements (absent: none), one query."""
     return count_references(Interaction, "engagementId", engagement_ids)
+
+
+def csv_file_counts(engagement_id, limit):
+    """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``:
+    one aggregation over that engagement's interactions (its index)."""
+    pipeline = [
+        {"$match": {"engagementId": engagement_id, "custom.csvName": {"$exists": True}}},
+        {"$group": {"_id": "$custom.csvName", "rows": {"$sum": 1}}},
+        {"$sort": {"_id": 1}},
+        {"$limit": limit},
+    ]
+    return [(row["_id"], row["rows"]) for row in Interaction._get_collection().aggregate(pipeline)]

@@ -61,7 +61,9 @@ def generate(*, clients=3, engagements=10, interactions=1000, random_seed=0, bat
         raise ValueError("Need at least one client, at least as many engagements as clients, and interactions >= 0.")
     rng = random.Random(random_seed)
     client_docs = [_client(rng, number) for number in range(clients)]
-    engagement_docs = [_engagement(rng, number, client_docs[number % clients], clients) for number in range(engagements)]
+    engagement_docs = [
+        _engagement(rng, number, client_docs[number % clients], clients) for number in range(engagements)
+    ]
     agents = [[_agent(rng) for _ in range(AGENTS_PER_CLIENT)] for _ in range(clients)]
     results = {
         "client": _insert(Client, [document.to_mongo() for document in client_docs]),

@@ -75,7 +75,7 @@ def test_bulk_deleting_clients_with_engagements_is_refused(admin_client, acme):
     empty = make_client("Empty Co", "Empty")
     data = {"action": "delete_selected", "_selected_action": [str(acme.pk), str(empty.pk)], "post": "yes"}
     response = admin_client.post("/admin/clients/client/", data)
-    assert f"?client={acme.pk}\">2 engagements</a>; delete or move them first." in response.content.decode()
+    assert f'?client={acme.pk}">2 engagements</a>; delete or move them first.' in response.content.decode()
     assert Client.objects.count() == 2
 
 

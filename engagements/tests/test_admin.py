@@ -42,7 +42,10 @@ def test_filter_by_client(admin_client, data):
 def test_filter_by_source_name(admin_client, data):
     make_engagement(data["zenith"], "Phone")
     response = admin_client.get("/admin/engagements/engagement/?source=Phone")
-    assert [str(e.clientId) for e in response.context["cl"].result_list] == ["Acme Footwear Inc. (Acme)", "Zenith Bank (Zen)"]
+    assert [str(e.clientId) for e in response.context["cl"].result_list] == [
+        "Acme Footwear Inc. (Acme)",
+        "Zenith Bank (Zen)",
+    ]
     assert '<a href="?source=SMS">SMS</a>' in response.content.decode()
 
 
@@ -99,8 +102,7 @@ def test_deleting_an_engagement_with_interactions_is_refused_with_the_count(admi
     assert (
         f'Engagement <a href="/admin/engagements/engagement/{phone.pk}/change/">Phone · Acme Footwear Inc.</a> is still'
         f' referenced by <a href="/admin/interactions/interaction/?engagement={phone.pk}">3 interactions</a>;'
-        " delete or move them first."
-        in response.content.decode()
+        " delete or move them first." in response.content.decode()
     )
     assert Engagement.objects(pk=phone.pk).count() == 1
 
@@ -109,7 +111,10 @@ def test_bulk_delete_of_engagements_without_interactions(admin_client, data):
     selected = {"action": "delete_selected", "_selected_action": [str(data["chat"].pk), str(data["sms"].pk)]}
     confirmation = admin_client.post("/admin/engagements/engagement/", selected).content.decode()
     assert "Engagements: 2" in confirmation
-    assert f'Engagement: <a href="/admin/engagements/engagement/{data["chat"].pk}/change/">Chat · Acme Footwear Inc.</a>' in confirmation
+    assert (
+        f'Engagement: <a href="/admin/engagements/engagement/{data["chat"].pk}/change/">Chat · Acme Footwear Inc.</a>'
+        in confirmation
+    )
     response = admin_client.post("/admin/engagements/engagement/", {**selected, "post": "yes"})
     assert [str(m) for m in response.wsgi_request._messages] == ["Successfully deleted 2 engagements."]
     assert sorted(e.name for e in Engagement.objects) == ["Phone"]

@@ -172,7 +172,10 @@ def test_engagement_reference_is_an_objectid_input_validated_on_save(admin_clien
     interaction = data["today"]
     page = admin_client.get(f"{URL}{interaction.pk}/change/").content.decode()
     assert '<select name="engagementId"' not in page
-    assert f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone · Acme Footwear Inc.</a>' in page
+    assert (
+        f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone · Acme Footwear Inc.</a>'
+        in page
+    )
     response = admin_client.post(
         f"{URL}{interaction.pk}/change/", interaction_form(interaction, engagementId=str(data["acme"].pk))
     )

@@ -115,7 +115,7 @@ def test_seed_command_synthetic_refuses(arguments, message):
     assert Interaction.objects.count() == 0
 
 
-@pytest.mark.parametrize("clients, engagements", [(3, 40), (5, 25), (30, 30)])
+@pytest.mark.parametrize(("clients", "engagements"), [(3, 40), (5, 25), (30, 30)])
 def test_clients_and_engagements_are_told_apart(clients, engagements, seeded):
     synthetic.generate(clients=clients, engagements=engagements, interactions=0)
     names = [client.name for client in Client.objects]

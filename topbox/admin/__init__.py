@@ -20,8 +20,9 @@ module) is not used.
 Apps register on ``django.contrib.admin.site``: ``@admin.register(Document)``.
 """
 
+from topbox.admin import search
 from topbox.admin.options import DocumentAdmin
-from topbox.documents import referenced
 from topbox.admin.sites import Children
+from topbox.documents import referenced
 
-__all__ = ["Children", "DocumentAdmin", "referenced"]
+__all__ = ["Children", "DocumentAdmin", "referenced", "search"]

@@ -5,8 +5,6 @@ It derives from Django's own ``ModelAdmin`` (so its views, admin log, permission
 document fields to form fields (``DjangoField.formfield()`` and its document form).
 """
 
-import re
-
 from bson import ObjectId
 from django import forms
 from django.contrib import messages
@@ -17,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django_mongoengine import fields
 
+from topbox.admin import search
 from topbox.admin.changelist import DocumentChangeList, load_labels
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import link
@@ -24,8 +23,6 @@ from topbox.documents import dependent_counts, referenced
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
-MAX_SEARCH_WORDS = 10
-MAX_SEARCH_WORD = 100
 
 
 class DocumentAdmin(ModelAdmin):
@@ -131,7 +128,9 @@ class DocumentAdmin(ModelAdmin):
         documents = list(objs)
         load_labels(documents[:LISTED_FOR_DELETION])
         dependents = dependent_counts(self.model, [document.pk for document in documents])
-        protected = [self.blocked(document, dependents[document.pk]) for document in documents if document.pk in dependents]
+        protected = [
+            self.blocked(document, dependents[document.pk]) for document in documents if document.pk in dependents
+        ]
         listed = [
             format_html("{}: {}", capfirst(self.opts.verbose_name), self.link(document))
             for document in documents[:LISTED_FOR_DELETION]
@@ -155,27 +154,23 @@ class DocumentAdmin(ModelAdmin):
             format_html(", ".join(["{}"] * len(parts)), *parts),
         )
 
-    def get_search_results(self, request, queryset, search_term):
-        """Every word, case-insensitively, in any of ``search_fields``; bounded terms.
+    # Searching: topbox.admin.search.
 
-        Each word is an ``$or`` of regular expressions, one per field, even for one field:
-        SecantusDB finds nothing for a bare regular expression on an indexed field, and
-        MongoDB reads both forms alike. MongoDB caps the length of regular expressions, so
-        a term too long finds nothing and says why, rather than failing in the database.
-        """
-        words = search_term.split()
-        if not words:
-            return queryset, False
-        if len(words) > MAX_SEARCH_WORDS or any(len(word) > MAX_SEARCH_WORD for word in words):
-            self.message_user(
-                request,
-                f"Search with at most {MAX_SEARCH_WORDS} words of at most {MAX_SEARCH_WORD} characters.",
-                messages.ERROR,
-            )
-            return queryset.none(), False
-        names = [self.model._fields[name].db_field for name in self.get_search_fields(request)]
-        query = [{"$or": [{name: re.compile(re.escape(word), re.IGNORECASE)} for name in names]} for word in words]
-        return queryset.filter(__raw__={"$and": query}), False
+    csv_name_field = None  # the stored field a "….csv" term is looked up in
+    text_search = None  # a search.TextSearch: words inside free JSON, within a scope
+
+    def get_id_searches(self):
+        """What a pasted ObjectId finds, tried in order: by default the record itself."""
+        return [search.IdSearch(self.model, lambda object_id: {"pk": object_id})]
+
+    def search_filter(self, request, words):
+        """The raw filter for words: in any of ``search_fields``, case-insensitively."""
+        return search.words_filter(
+            [self.model._fields[name].db_field for name in self.get_search_fields(request)], words
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        return search.search(self, request, queryset, search_term), False
 
     def response_action(self, request, queryset):
         if not all(ObjectId.is_valid(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
