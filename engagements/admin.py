@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from clients.documents import Client
 from engagements.documents import Engagement
-from engagements.selectors import engagement_counts
+from engagements.selectors import engagement_counts, label_filter
 from topbox.admin import Children, DocumentAdmin, referenced, search
 from topbox.admin.filters import DistinctValuesFilter, ReferenceFilter
 
@@ -35,10 +35,8 @@ class EngagementAdmin(DocumentAdmin):
         return [*super().get_id_searches(), search.IdSearch(Client, lambda client_id: {"clientId": client_id})]
 
     def search_filter(self, request, words):
-        """The source's name, or its client's name or nickName (clients are few: one query)."""
-        clients = Client._get_collection().find(search.words_filter(["name", "nickName"], words), {"_id": 1})
-        client_ids = [row["_id"] for row in clients]
-        return {"$or": [super().search_filter(request, words), {"clientId": {"$in": client_ids}}]}
+        """Every word in the source's name or in its client's name or nickName."""
+        return label_filter(words)
 
     @admin.display(description="client")
     def client(self, engagement):

@@ -39,7 +39,7 @@ def ReferenceField(document_type, **kwargs):  # noqa: N802 - reads like the fiel
 
 class Document(django_mongoengine.Document):
     # The references ``__str__`` reads: whoever lists many documents loads these first
-    # (``topbox.admin.changelist.prefetch_references``), so labels cost no query each.
+    # (:func:`load_labels`), so labels cost no query each.
     label_references = ()
 
     meta = {
@@ -169,6 +169,40 @@ def reference_id(document, name):
     if value is None:
         return None
     return getattr(value, "pk", None) or getattr(value, "id", value)
+
+
+def prefetch_references(documents, paths):
+    """Load what ``paths`` ("engagementId", "engagementId__clientId") reference, one query per hop.
+
+    The loaded documents replace the ids in the documents' data, so reading the field
+    afterwards runs no query. A missing target leaves the id in place.
+    """
+    for path in paths:
+        level = documents
+        for name in path.split("__"):
+            level = _load_references(level, name)
+
+
+def load_labels(documents):
+    """Load what the documents' labels read (``label_references``): one query per reference."""
+    if documents:
+        prefetch_references(documents, type(documents[0]).label_references)
+    return documents
+
+
+def _load_references(documents, name):
+    if not documents:
+        return []
+    target = type(documents[0])._fields[name].document_type
+    loaded = {value.pk: value for value in (d._data.get(name) for d in documents) if isinstance(value, Document)}
+    wanted = {reference_id(d, name) for d in documents} - {None} - loaded.keys()
+    if wanted:
+        loaded.update((document.pk, document) for document in target.objects(pk__in=list(wanted)))
+    for document in documents:
+        found = loaded.get(reference_id(document, name))
+        if found is not None:
+            document._data[name] = found
+    return list(loaded.values())
 
 
 def ensure_indexes():

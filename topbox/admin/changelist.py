@@ -8,9 +8,8 @@ counted; and one count, the cheapest the page allows (:meth:`DocumentChangeList.
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
-from mongoengine import Document
 
-from topbox.documents import reference_id
+from topbox.documents import prefetch_references
 
 
 class CountedPaginator(Paginator):
@@ -94,37 +93,3 @@ class DocumentChangeList(ChangeList):
         self.can_show_all = can_show_all
         self.multi_page = multi_page
         self.paginator = paginator
-
-
-def prefetch_references(documents, paths):
-    """Load what ``paths`` ("engagementId", "engagementId__clientId") reference, one query per hop.
-
-    The loaded documents replace the ids in the documents' data, so reading the field
-    afterwards runs no query. A missing target leaves the id in place.
-    """
-    for path in paths:
-        level = documents
-        for name in path.split("__"):
-            level = _load_references(level, name)
-
-
-def load_labels(documents):
-    """Load what the documents' labels read (``label_references``): one query per reference."""
-    if documents:
-        prefetch_references(documents, type(documents[0]).label_references)
-    return documents
-
-
-def _load_references(documents, name):
-    if not documents:
-        return []
-    target = type(documents[0])._fields[name].document_type
-    loaded = {value.pk: value for value in (d._data.get(name) for d in documents) if isinstance(value, Document)}
-    wanted = {reference_id(d, name) for d in documents} - {None} - loaded.keys()
-    if wanted:
-        loaded.update((document.pk, document) for document in target.objects(pk__in=list(wanted)))
-    for document in documents:
-        found = loaded.get(reference_id(document, name))
-        if found is not None:
-            document._data[name] = found
-    return list(loaded.values())

@@ -11,7 +11,7 @@ from django.contrib.admin import ListFilter, SimpleListFilter
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
 
-from topbox.admin.changelist import load_labels
+from topbox.documents import load_labels
 
 # A filter lists at most this many choices; beyond, it shows only the chosen one.
 MAX_CHOICES = 100

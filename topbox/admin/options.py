@@ -16,10 +16,11 @@ from django.utils.text import capfirst
 from django_mongoengine import fields
 
 from topbox.admin import search
-from topbox.admin.changelist import DocumentChangeList, load_labels
+from topbox.admin.changelist import DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import link
-from topbox.documents import dependent_counts, referenced
+from topbox.documents import dependent_counts, load_labels, referenced
+from topbox.textsearch import words_filter
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
@@ -165,9 +166,7 @@ class DocumentAdmin(ModelAdmin):
 
     def search_filter(self, request, words):
         """The raw filter for words: in any of ``search_fields``, case-insensitively."""
-        return search.words_filter(
-            [self.model._fields[name].db_field for name in self.get_search_fields(request)], words
-        )
+        return words_filter([self.model._fields[name].db_field for name in self.get_search_fields(request)], words)
 
     def get_search_results(self, request, queryset, search_term):
         return search.search(self, request, queryset, search_term), False

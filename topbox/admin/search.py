@@ -4,15 +4,13 @@
   id (:class:`IdSearch`: an interaction's engagement or client), by equality on ``_id`` or
   on an indexed reference;
 * a CSV file name (``….csv``): the rows ingested from that file (``custom.csvName``);
-* words: case-insensitive substrings of the admin's ``search_fields`` (every word must
-  appear), as ``$regex`` with ``$options`` (a compiled pattern on an indexed field matches
-  nothing on the embedded server), one condition per field (``$or`` only across fields);
+* words: case-insensitive substrings of the admin's ``search_fields``, every word
+  (``topbox.textsearch``);
 * with :class:`TextSearch`, words inside ``custom`` too, but only within a chosen scope
   (client, engagement or dates) and among its newest ``SCAN_LIMIT`` records: text in free
   JSON has no index, so the scan is bounded and the page says so.
 """
 
-import re
 from dataclasses import dataclass
 
 from bson import ObjectId
@@ -33,20 +31,6 @@ class IdSearch:
 
     def exists(self, object_id):
         return self.document._get_collection().count_documents({"_id": object_id}, limit=1) > 0
-
-
-def words_pattern(words):
-    """One regular expression matching text that holds every word, in any order, any case."""
-    escaped = [re.escape(word) for word in words]
-    return escaped[0] if len(escaped) == 1 else "".join(f"(?=[\\s\\S]*{word})" for word in escaped)
-
-
-def words_filter(db_fields, words):
-    """The raw filter: every word in one of ``db_fields`` (case-insensitive substrings)."""
-    condition = {"$regex": words_pattern(words), "$options": "i"}
-    if len(db_fields) == 1:
-        return {db_fields[0]: condition}
-    return {"$or": [{name: condition} for name in db_fields]}
 
 
 def check_term(modeladmin, request, term):
