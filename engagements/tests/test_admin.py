@@ -53,11 +53,14 @@ def test_search(admin_client, data):
     assert names(admin_client.get("/admin/engagements/engagement/?q=sm")) == ["SMS · Zenith Bank"]
 
 
-def test_client_is_edited_with_an_objectid_input_showing_its_target(admin_client, data):
+def test_client_is_picked_with_only_the_current_one_loaded_and_its_target_linked(admin_client, data):
     phone = data["phone"]
     page = admin_client.get(f"/admin/engagements/engagement/{phone.pk}/change/").content.decode()
-    assert '<select name="clientId"' not in page
-    assert f'<input type="text" name="clientId" value="{data["acme"].pk}"' in page
+    select = page.split('<select name="clientId"')[1].split("</select>")[0]
+    assert 'class="admin-autocomplete" data-ajax--url="/clients/choices"' in select
+    assert select.count("<option") == 2  # the empty one and the current client: never every client
+    assert f'<option value="{data["acme"].pk}" selected>Acme Footwear Inc. (Acme)</option>' in select
+    assert "admin/js/vendor/select2/select2.full" in page
     assert f'Client: <a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc. (Acme)</a>' in page
 
 

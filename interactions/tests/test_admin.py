@@ -168,10 +168,12 @@ def test_editing_custom_validates_json_and_mongodb_keys(admin_client, data, cust
     assert Interaction.objects.get(pk=interaction.pk).custom == {"csvName": "2020_16_05_report.csv"}
 
 
-def test_engagement_reference_is_an_objectid_input_validated_on_save(admin_client, data):
+def test_engagement_is_picked_and_validated_on_save(admin_client, data):
     interaction = data["today"]
     page = admin_client.get(f"{URL}{interaction.pk}/change/").content.decode()
-    assert '<select name="engagementId"' not in page
+    select = page.split('<select name="engagementId"')[1].split("</select>")[0]
+    assert 'data-ajax--url="/engagements/choices"' in select
+    assert select.count("<option") == 2
     assert (
         f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone · Acme Footwear Inc.</a>'
         in page
@@ -208,3 +210,17 @@ def test_adding_an_interaction(admin_client, data):
     assert admin_client.post(f"{URL}add/", new).status_code == 302
     added = Interaction.objects.get(agentName="New Agent")
     assert (added.engagementId, added.custom) == (data["chat"], {"source": "admin"})
+
+
+def test_the_add_form_starts_empty_and_valid(admin_client, data):
+    page = admin_client.get(f"{URL}add/").content.decode()
+    assert '<textarea name="custom"' in page
+    assert page.split('<textarea name="custom"')[1].split(">", 1)[1].startswith("\n{}</textarea>")
+    assert "None" not in page.split('id="content-main"')[1].split("</form>")[0]
+    select = page.split('<select name="engagementId"')[1].split("</select>")[0]
+    assert select.count("<option") == 1  # nothing chosen yet
+    form = {"engagementId": str(data["chat"].pk), "interactionDate_0": "2020-05-16", "interactionDate_1": "12:00:00"}
+    response = admin_client.post(f"{URL}add/", {**form, "agentName": "", "sentiment": "", "custom": "{}"})
+    assert response.status_code == 302
+    added = Interaction.objects.get(engagementId=data["chat"].pk, interactionDate=datetime.datetime(2020, 5, 16, 12))
+    assert added.custom == {}

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.admin import ModelAdmin, ShowFacets, helpers, widgets
 from django.contrib.admin.utils import model_ngettext
 from django.http import Http404
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django_mongoengine import fields
@@ -18,7 +19,7 @@ from django_mongoengine import fields
 from topbox.admin import search
 from topbox.admin.changelist import DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
-from topbox.admin.widgets import link
+from topbox.admin.widgets import ReferencePicker, link
 from topbox.documents import dependent_counts, load_labels, referenced
 from topbox.textsearch import words_filter
 
@@ -54,12 +55,15 @@ class DocumentAdmin(ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request=None, **kwargs):
         if isinstance(db_field, fields.ReferenceField):
+            target = db_field.document_type
+            url = choices_url(target)
             return ReferenceFormField(
-                db_field.document_type,
+                target,
                 site_name=self.admin_site.name,
                 required=db_field.required,
                 label=capfirst(db_field.verbose_name),
                 help_text=db_field.help_text,
+                **({"widget": ReferencePicker(target, url, self.admin_site.name)} if url else {}),
             )
         if isinstance(db_field, fields.DictField):
             return JSONObjectField(required=db_field.required, label=capfirst(db_field.verbose_name))
@@ -70,6 +74,11 @@ class DocumentAdmin(ModelAdmin):
             text = widgets.AdminTextInputWidget if db_field.max_length else widgets.AdminTextareaWidget
             return db_field.formfield(**{"widget": text, **kwargs})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        """An add form starts valid: free-form dicts as ``{}`` (not ``null``)."""
+        empty = {name: {} for name, field in self.model._fields.items() if isinstance(field, fields.DictField)}
+        return {**empty, **super().get_changeform_initial_data(request)}
 
     def get_fields(self, request, obj=None):
         """Read-only, references show as links and dicts as indented JSON."""
@@ -176,6 +185,14 @@ class DocumentAdmin(ModelAdmin):
             self.message_user(request, "The selection holds an invalid id; nothing was done.", messages.ERROR)
             return None
         return super().response_action(request, queryset)
+
+
+def choices_url(document_type):
+    """The API's picker for ``document_type`` (``<model>-choices``), or None if it has none."""
+    try:
+        return reverse(f"{document_type._meta.model_name}-choices")
+    except NoReverseMatch:
+        return None
 
 
 def children_column(children):
