@@ -6,7 +6,9 @@ from engagements.selectors import engagement_counts, label_filter
 from topbox.admin import Children, DocumentAdmin, referenced, search
 from topbox.admin.filters import DistinctValuesFilter, ReferenceFilter
 
-admin.site.register_children(Client, Children(Engagement, param="client", label="Engagements", count=engagement_counts))
+admin.site.register_children(
+    Client, Children(Engagement, param="client", label="Engagements", count=engagement_counts, field="clientId")
+)
 
 
 class ClientFilter(ReferenceFilter):

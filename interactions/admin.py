@@ -13,7 +13,8 @@ from topbox.admin.widgets import utc
 
 admin.site.register_children(Client, Children(Interaction, param="client", label="Interactions"))
 admin.site.register_children(
-    Engagement, Children(Interaction, param="engagement", label="Interactions", count=interaction_counts)
+    Engagement,
+    Children(Interaction, param="engagement", label="Interactions", count=interaction_counts, field="engagementId"),
 )
 
 

@@ -25,6 +25,8 @@ from topbox.textsearch import words_filter
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
+# How many of its children a parent's page lists (an engagement's newest interactions).
+CHILDREN_LISTED = 20
 
 
 class DocumentAdmin(ModelAdmin):
@@ -125,11 +127,36 @@ class DocumentAdmin(ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["children"] = [
-                (children.label, children.url(obj), children.count([obj.pk]).get(obj.pk, 0) if children.count else None)
-                for children in self.admin_site.children_of(self.model)
-            ]
+            kinds = self.admin_site.children_of(self.model)
+            counts = {kind: kind.count([obj.pk]).get(obj.pk, 0) if kind.count else None for kind in kinds}
+            context["children"] = [(kind.label, kind.url(obj), counts[kind]) for kind in kinds]
+            context["child_tables"] = [self.child_table(kind, obj, counts[kind]) for kind in kinds if kind.field]
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def child_table(self, kind, parent, total):
+        """The parent's first ``CHILDREN_LISTED`` children of one kind, each with its own
+        children counted (one query per kind), and a link to all of them."""
+        ordering = kind.model._meta.get("ordering") or ["id"]
+        rows = list(kind.model.objects(**{kind.field: parent.pk}).order_by(*ordering).limit(CHILDREN_LISTED))
+        for row in rows:
+            row._data[kind.field] = parent  # its label reads the parent: no query
+        grandchildren = [g for g in self.admin_site.children_of(kind.model) if g.count]
+        counts = {g: g.count([row.pk for row in rows]) for g in grandchildren}
+        return {
+            "label": kind.label,
+            "name": capfirst(kind.model._meta.verbose_name),
+            "columns": [g.label for g in grandchildren],
+            "rows": [
+                (
+                    link(row, self.admin_site.name),
+                    [format_html('<a href="{}">{}</a>', g.url(row), counts[g].get(row.pk, 0)) for g in grandchildren],
+                )
+                for row in rows
+            ],
+            "total": total,
+            "more": total is not None and total > len(rows),
+            "url": kind.url(parent),
+        }
 
     # Deleting: nothing cascades, and a document still referenced is refused.
 
