@@ -31,6 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from interactions.documents import SENTIMENTS, Interaction
+from topbox import history
 from topbox.errors import InvalidArguments, Unprocessable
 from topbox.fields import is_valid_unicode, storage_problems
 from topbox.mongo import insert_unordered
@@ -135,14 +136,15 @@ class RowRejected(Exception):
     """One row that cannot become an interaction; the message is the reason."""
 
 
-def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on_progress=None):
+def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on_progress=None, by=None, via=None):
     """Ingest a CSV file into ``engagement``'s interactions; return an :class:`IngestResult`.
 
     ``stream`` is a binary file object positioned at the start of the file (seekable when
     ``options.strict`` or ``options.replace``: the file is read twice); ``csv_name`` is
     stored as ``custom.csvName`` and keys the rows with their line numbers. Every rejected
     row is passed to ``on_reject(problem, header, fields)``; ``on_progress(rows)`` is called
-    after each batch with the number of rows read so far.
+    after each batch with the number of rows read so far. ``by`` (a user) and ``via`` ("the
+    API") are recorded in the engagement's history, one entry for the whole file.
 
     Bad rows are stored nowhere and counted in the result. Raises :class:`IngestError`
     (nothing written) when the header is unusable, when a strict or replacing ingest finds
@@ -187,6 +189,14 @@ def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on
     write = None if options.dry_run else collection
     _process(stream, _RowReader(csv_name, engagement.pk, options), result, options, write, on_reject, on_progress)
     result.seconds = time.monotonic() - started
+    if by is not None and not options.dry_run:
+        replaced = f", {result.replaced} replaced first" if result.replaced else ""
+        history.bulk(
+            by,
+            engagement,
+            f"Ingested {csv_name} through {via or 'an ingest'}: {result.rows} rows read, {result.inserted} added, "
+            f"{result.already_present} already present{replaced}, {result.rejected} rejected.",
+        )
     return result
 
 

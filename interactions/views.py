@@ -177,7 +177,8 @@ class InteractionImportView(NestedRouteMixin, APIView):
         params = ImportParams.from_query(request.query_params)
         engagement_id = self.get_parent().pk
         stream, name = self.upload(request, params.validated_data.get("name"))
-        result = ingest_csv(stream, name, Engagement.objects.get(pk=engagement_id), params.options())
+        engagement = Engagement.objects.get(pk=engagement_id)
+        result = ingest_csv(stream, name, engagement, params.options(), by=request.user, via="the API")
         body = result_body(result)
         return Response(body, status=status.HTTP_201_CREATED if result.inserted else status.HTTP_200_OK)
 

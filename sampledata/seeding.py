@@ -18,7 +18,7 @@ from mongoengine.errors import FieldDoesNotExist, ValidationError
 from clients.documents import Client
 from engagements.documents import Engagement
 from interactions.documents import Interaction
-from topbox import extjson
+from topbox import extjson, history
 from topbox.documents import field_errors, missing_references, reference_id
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -43,8 +43,10 @@ class CollectionResult:
     removed: int = 0
 
 
-def seed(directory=FIXTURES_DIR, flush=False):
+def seed(directory=FIXTURES_DIR, flush=False, by=None):
     """Load every fixture file in ``directory``; with ``flush``, empty the collections first.
+
+    With ``by`` (a user), each collection's counts are one entry of the history.
 
     Returns a :class:`CollectionResult` per collection. Raises :class:`FixtureError`
     before writing anything if any record is malformed.
@@ -60,7 +62,18 @@ def seed(directory=FIXTURES_DIR, flush=False):
             results[document_cls].removed = document_cls._get_collection().delete_many({}).deleted_count
     for document_cls, documents in loaded:
         results[document_cls].added, results[document_cls].present = insert_missing(document_cls, documents)
+    if by is not None:
+        record(by, results, f"Seeded from {Path(directory).name}/ through manage.py seed")
     return list(results.values())
+
+
+def record(user, results, what):
+    """One history entry per collection: ``{document class: CollectionResult}``."""
+    for document_cls, result in results.items():
+        removed = f", {result.removed} removed first" if result.removed else ""
+        history.collection(
+            user, document_cls, f"{what}: {result.added} added, {result.present} already present{removed}."
+        )
 
 
 def read_fixture(path, document_cls):

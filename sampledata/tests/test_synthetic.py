@@ -10,6 +10,9 @@ from interactions.documents import SENTIMENTS, Interaction
 from sampledata import synthetic
 from topbox.documents import missing_references
 
+# The commands record what they write in the admin's history (SQL).
+pytestmark = pytest.mark.django_db
+
 CUSTOM_KEYS = {
     "Phone": {"csvName", "agentFirstName", "agentLastName", "callDurationSeconds", "callerRegion", "resolved"},
     "Chat": {"chatId", "agentFirstName", "agentLastName", "transcript", "rating"},

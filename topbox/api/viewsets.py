@@ -23,6 +23,7 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 
+from topbox import history
 from topbox.api.fields import to_object_id
 from topbox.api.filters import OrderingFilter, QueryFilter, QueryParamsFilter, merge
 from topbox.api.pagination import KeysetPagination
@@ -174,6 +175,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         raw = serializer.build_document(values).to_mongo().to_dict()
         self.collection.insert_one(raw)
         serializer.instance = raw
+        history.added(self.request.user, self.document, raw, via="the API")
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -206,6 +208,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         if not matched or new is None:
             raise self.write_missed()
         serializer.instance = new
+        history.changed(self.request.user, self.document, raw, new, via="the API")
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
@@ -221,6 +224,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         self.document._from_son(instance).check_deletable()
         if not self.collection.delete_one(self.write_filter(instance)).deleted_count:
             raise self.write_missed()
+        history.deleted(self.request.user, self.document, instance, via="the API")
 
     # Conditional writes (If-Match).
 
