@@ -5,18 +5,20 @@ It derives from Django's own ``ModelAdmin`` (so its views, admin log, permission
 document fields to form fields (``DjangoField.formfield()`` and its document form).
 """
 
+from functools import partial
+
 from bson import ObjectId
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin, ShowFacets, helpers, widgets
 from django.contrib.admin.utils import model_ngettext
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django_mongoengine import fields
 
-from topbox.admin import search
+from topbox.admin import export, search
 from topbox.admin.changelist import DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import ReferencePicker, link
@@ -39,8 +41,16 @@ class DocumentAdmin(ModelAdmin):
         fields.DateTimeField: {"form_class": forms.SplitDateTimeField, "widget": widgets.AdminSplitDateTime},
     }
 
+    change_list_template = "admin/topbox/change_list.html"
+
     def get_changelist(self, request, **kwargs):
-        return DocumentChangeList
+        return export.ExportChangeList if getattr(request, "topbox_export", False) else DocumentChangeList
+
+    def get_urls(self):
+        opts = self.opts
+        name = f"{opts.app_label}_{opts.model_name}_export"
+        view = self.admin_site.admin_view(partial(export.export_view, self))
+        return [path("export.csv", view, name=name), *super().get_urls()]
 
     def get_object(self, request, object_id, from_field=None):
         """The document, or None for an unknown or malformed id (a 404, not a 500)."""

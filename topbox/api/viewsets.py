@@ -22,12 +22,14 @@ from django.utils.http import parse_etags
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from topbox import history
+from topbox import csvexport, history
 from topbox.api.fields import to_object_id
 from topbox.api.filters import OrderingFilter, QueryFilter, QueryParamsFilter, merge
 from topbox.api.pagination import KeysetPagination
 from topbox.api.query import Query
+from topbox.api.renderers import CSVRenderer, ExtendedJSONRenderer
 
 
 class PreconditionFailed(APIException):
@@ -98,6 +100,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
     pagination_class = KeysetPagination
     lookup_value_regex = "[^/]+"  # a malformed id is a JSON 404 from the view, not a URL miss
     view_params = ("fields", "expand", "format")
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
 
     @property
     def document(self):
@@ -126,8 +129,25 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
+        if request.accepted_renderer.format == CSVRenderer.format:
+            return self.csv_response(queryset)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.represent(page, self.get_fields(), self.get_expand()))
+
+    def csv_response(self, queryset):
+        """Every document of the list (no pages), streamed as CSV: ``topbox.csvexport``."""
+        if self.get_expand():
+            raise ValidationError(
+                {"expand": ["Not available as CSV: the referenced documents are columns of their own lists."]}
+            )
+        names = csvexport.columns(self.document, self.get_fields())
+        filename = f"{self.document._meta['collection']}s.csv"
+        return csvexport.response(names, queryset.stream(csvexport.BATCH_SIZE), filename)
+
+    def get_renderers(self):
+        """CSV for lists only; a document is JSON (or the browsable API)."""
+        renderers = [renderer() for renderer in self.renderer_classes]
+        return renderers if self.action == "list" else [r for r in renderers if not isinstance(r, CSVRenderer)]
 
     def retrieve(self, request, *args, **kwargs):
         QueryParamsFilter.check(request, None, *self.view_params)
@@ -293,6 +313,9 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(getattr(response, "accepted_renderer", None), CSVRenderer):
+            # An error answering a CSV request: the API's JSON error body.
+            response.accepted_renderer, response.accepted_media_type = ExtendedJSONRenderer(), "application/json"
         patch_vary_headers(response, ["Accept"])
         return response
 
