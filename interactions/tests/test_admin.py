@@ -100,10 +100,28 @@ def test_engagement_choices_narrow_to_the_chosen_client(admin_client, data):
     assert "Phone" not in engagements
 
 
-def test_bad_filter_values_show_djangos_error_page(admin_client, data):
-    for query in ("date_from=yesterday", "client=nope", "sentiment=Furious"):
-        response = admin_client.get(f"{URL}?{query}", follow=True)
-        assert response.redirect_chain == [(f"{URL}?e=1", 302)]
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("date_from=yesterday", "date: &#x27;yesterday&#x27; is not a date (YYYY-MM-DD)"),
+        ("client=nope", "client: not an ObjectId"),
+        ("sentiment=Furious", "sentiment: not one of the choices"),
+        ("colour=red", "Unknown filter parameter: colour. This list is filtered by: client, date_from, date_to, "
+         "engagement, file, sentiment (and searched with q)."),
+    ],
+)  # fmt: skip
+def test_a_bad_parameter_says_what_was_wrong(admin_client, data, query, message):
+    response = admin_client.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'<p class="errornote">{message}</p>' in page
+    assert f'<a href="{URL}">Show every interaction</a>' in page
+
+
+def test_no_dead_show_all(admin_client, data):
+    assert "Show all" not in admin_client.get(URL).content.decode()
+    filtered = admin_client.get(f"{URL}?sentiment=Negative").content.decode()
+    assert '1 result (<a href="?">Show all</a>)' in filtered  # back to the whole list
 
 
 def test_bulk_delete_states_what_it_removes_then_removes_it(admin_client, data):

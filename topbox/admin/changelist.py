@@ -12,6 +12,10 @@ from django.core.paginator import InvalidPage, Paginator
 from topbox.documents import prefetch_references
 
 
+class BadParameters(Exception):
+    """A changelist parameter that is not valid; the message says which and why."""
+
+
 class CountedPaginator(Paginator):
     """A paginator given its count, so that the changelist decides how to count."""
 
@@ -26,7 +30,11 @@ class DocumentChangeList(ChangeList):
         if remaining:
             # Only the declared filters filter: arbitrary lookups from the query string could
             # run any query (an unindexed scan, a regex) or fail inside the database.
-            raise IncorrectLookupParameters(f"Unknown filter parameters: {', '.join(sorted(remaining))}")
+            accepted = sorted({name for spec in self.filter_specs for name in spec.expected_parameters()})
+            raise IncorrectLookupParameters(
+                f"Unknown filter parameter{'s' if len(remaining) > 1 else ''}: {', '.join(sorted(remaining))}. "
+                f"This list is filtered by: {', '.join(accepted) or 'nothing'} (and searched with q)."
+            )
         queryset = self.root_queryset.clone()
         for spec in self.filter_specs:
             filtered = spec.queryset(request, queryset)
@@ -66,8 +74,11 @@ class DocumentChangeList(ChangeList):
         filters use indexes). The collection's total is not counted again next to a
         filtered count (``show_full_result_count = False``: Django links "Show all" instead).
         """
-        narrowed = self.has_active_filters or bool(self.query) or bool(self.root_queryset._query)
-        return self.queryset.count() if narrowed else self.model._get_collection().estimated_document_count()
+        return self.queryset.count() if self.narrowed else self.model._get_collection().estimated_document_count()
+
+    @property
+    def narrowed(self):
+        return self.has_active_filters or bool(self.query) or bool(self.root_queryset._query)
 
     def get_results(self, request):
         result_count = self.count()
@@ -80,7 +91,9 @@ class DocumentChangeList(ChangeList):
             try:
                 page_query = paginator.page(self.page_num).object_list
             except InvalidPage:
-                raise IncorrectLookupParameters from None
+                raise IncorrectLookupParameters(
+                    f"Page {self.page_num}: there is no such page (pages 1 to {paginator.num_pages})."
+                ) from None
         # Fetched once, as a list: the templates iterate and measure it several times.
         self.result_list = list(page_query)
         prefetch_references(self.result_list, self.list_select_related or ())
@@ -88,7 +101,8 @@ class DocumentChangeList(ChangeList):
 
         self.result_count = result_count
         self.show_full_result_count = False
-        self.full_result_count = None
+        # Unfiltered, the total is the count: no "Show all" link that would show the same list.
+        self.full_result_count = None if self.narrowed else result_count
         self.show_admin_actions = True
         self.can_show_all = can_show_all
         self.multi_page = multi_page

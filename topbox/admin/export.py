@@ -6,12 +6,11 @@ builds the query (so a bad parameter is refused the same way), then the rows are
 in batches and written by ``topbox.csvexport``, as the API's ``text/csv`` lists are.
 """
 
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 
 from topbox import csvexport
-from topbox.admin.changelist import DocumentChangeList
+from topbox.admin.changelist import BadParameters, DocumentChangeList
 
 
 class ExportChangeList(DocumentChangeList):
@@ -26,7 +25,7 @@ def export_view(modeladmin, request):
     request.topbox_export = True  # DocumentAdmin.get_changelist
     try:
         changelist = modeladmin.get_changelist_instance(request)
-    except IncorrectLookupParameters as error:
+    except BadParameters as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     rows = changelist.queryset.no_cache().as_pymongo().batch_size(csvexport.BATCH_SIZE)
     return csvexport.response(csvexport.columns(modeladmin.model), rows, f"{modeladmin.opts.model_name}s.csv")

@@ -11,15 +11,17 @@ from bson import ObjectId
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin, ShowFacets, helpers, widgets
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import model_ngettext
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django_mongoengine import fields
 
 from topbox.admin import export, search
-from topbox.admin.changelist import DocumentChangeList
+from topbox.admin.changelist import BadParameters, DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.widgets import ReferencePicker, link
 from topbox.documents import dependent_counts, load_labels, referenced
@@ -42,6 +44,27 @@ class DocumentAdmin(ModelAdmin):
     }
 
     change_list_template = "admin/topbox/change_list.html"
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except IncorrectLookupParameters as error:
+            raise BadParameters(str(error) or "A parameter of this page is not valid.") from None
+
+    def changelist_view(self, request, extra_context=None):
+        """Django's, but a bad parameter is a 400 page saying what was wrong (Django
+        redirects to a page with no reason)."""
+        try:
+            return super().changelist_view(request, extra_context)
+        except BadParameters as error:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"Cannot list {self.opts.verbose_name_plural}",
+                "message": str(error),
+                "opts": self.opts,
+                "changelist_url": request.path,
+            }
+            return TemplateResponse(request, "admin/topbox/bad_parameters.html", context, status=400)
 
     def get_changelist(self, request, **kwargs):
         return export.ExportChangeList if getattr(request, "topbox_export", False) else DocumentChangeList
