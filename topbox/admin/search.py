@@ -95,8 +95,12 @@ class TextSearch:
     def search(self, modeladmin, request, queryset, words):
         wanted = [word.casefold() for word in words]
         projection = dict.fromkeys((self.field, *self.text_fields), 1)
-        cursor = queryset._collection.find(queryset._query, projection).sort(list(self.newest_first))
-        rows = list(cursor.limit(self.limit + 1))
+        # The sort field's range first: a server that takes the first indexed clause (the
+        # embedded one) then reads only the chosen dates, not all of the client's records.
+        query = queryset._query
+        first = self.newest_first[0][0]
+        query = {**({first: query[first]} if first in query else {}), **query}
+        rows = list(queryset._collection.find(query, projection).sort(list(self.newest_first)).limit(self.limit + 1))
         found = [row["_id"] for row in rows[: self.limit] if _holds(row, wanted)]
         if len(rows) > self.limit:
             modeladmin.message_user(
@@ -105,7 +109,8 @@ class TextSearch:
                 "narrow the dates to search older ones.",
                 messages.WARNING,
             )
-        return queryset.filter(pk__in=found)
+        # Only the ids: they were read from the scoped query (and the id index serves them).
+        return queryset._document.objects(pk__in=found)
 
 
 def _holds(row, words):
