@@ -177,13 +177,14 @@ def main():
         def raw_picker():
             wanted = {"$regex": "client", "$options": "i"}, {"$regex": "03", "$options": "i"}
             ids = [
-                [r["_id"] for r in db.client.find({"$or": [{"name": w}, {"nickName": w}]}, {"_id": 1})] for w in wanted
+                [r["_id"] for r in db["client"].find({"$or": [{"name": w}, {"nickName": w}]}, {"_id": 1})]
+                for w in wanted
             ]
             query = {
                 "$and": [{"$or": [{"name": w}, {"clientId": {"$in": i}}]} for w, i in zip(wanted, ids, strict=True)]
             }
             rows = list(db.engagement.find(query).sort([("name", 1), ("_id", 1)]).limit(21))
-            list(db.client.find({"_id": {"$in": [row["clientId"] for row in rows]}}))
+            list(db["client"].find({"_id": {"$in": [row["clientId"] for row in rows]}}))
 
         admin = p50(lambda: browser.get(url), args.requests)
         raw_ms = p50(raw_picker, args.requests)
