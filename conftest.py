@@ -72,7 +72,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, p
 
     connections["default"].close()
     # In place: Django's connection handler holds this very dict.
-    settings.DATABASES["default"].update(dj_database_url.parse(postgres_server.url("topbox")))
+    # OPTIONS too: SQLite's (its PRAGMAs) mean nothing to PostgreSQL.
+    settings.DATABASES["default"].update({"OPTIONS": {}, **dj_database_url.parse(postgres_server.url("topbox"))})
     del connections["default"]
 
 

@@ -1,20 +1,25 @@
 from bson import ObjectId
 from django.contrib import admin
 from django.contrib.admin import SimpleListFilter
+from django.urls import reverse
 
 from clients.documents import Client
 from engagements.documents import Engagement
 from engagements.selectors import engagement_ids
 from interactions.documents import SENTIMENTS, Interaction
 from interactions.selectors import csv_file_counts, interaction_counts
-from topbox.admin import Children, DocumentAdmin, referenced, search
-from topbox.admin.filters import MAX_CHOICES, ChoicesFilter, DateRangeFilter, ReferenceFilter
+from topbox.admin import Children, DocumentAdmin, Link, referenced, search
+from topbox.admin.filters import MAX_CHOICES, ChoicesFilter, DateRangeFilter, ExactValueFilter, ReferenceFilter
 from topbox.admin.widgets import utc
 
 admin.site.register_children(Client, Children(Interaction, param="client", label="Interactions"))
 admin.site.register_children(
     Engagement,
     Children(Interaction, param="engagement", label="Interactions", count=interaction_counts, field="engagementId"),
+)
+admin.site.register_link(Client, Link("Statistics", lambda client: reverse("admin-client-dashboard", args=[client.pk])))
+admin.site.register_link(
+    Engagement, Link("Statistics", lambda engagement: reverse("admin-engagement-dashboard", args=[engagement.pk]))
 )
 
 
@@ -76,6 +81,14 @@ class SourceFileFilter(SimpleListFilter):
         return queryset if self.value() is None else queryset.filter(__raw__={"custom.csvName": self.value()})
 
 
+class AgentFilter(ExactValueFilter):
+    """One agent's interactions, exactly (the dashboard links here); searching matches substrings."""
+
+    title = "agent"
+    parameter_name = "agent"
+    field_name = "agentName"
+
+
 class DateFilter(DateRangeFilter):
     title = "date (UTC)"
     field_name = "interactionDate"
@@ -84,7 +97,7 @@ class DateFilter(DateRangeFilter):
 @admin.register(Interaction)
 class InteractionAdmin(DocumentAdmin):
     list_display = ("date", "agentName", "sentiment", "engagement", "client")
-    list_filter = (SentimentFilter, ClientFilter, EngagementFilter, SourceFileFilter, DateFilter)
+    list_filter = (SentimentFilter, ClientFilter, EngagementFilter, SourceFileFilter, DateFilter, AgentFilter)
     list_select_related = ("engagementId__clientId",)
     readonly_fields = ("client",)  # on the detail page too: one click to the client
     search_fields = ("agentName",)

@@ -32,3 +32,22 @@ def csv_file_counts(engagement_id, limit):
         {"$limit": limit},
     ]
     return [(row["_id"], row["rows"]) for row in Interaction._get_collection().aggregate(pipeline)]
+
+
+def last_date(engagement_ids=None):
+    """The latest ``interactionDate`` of the interactions of ``engagement_ids`` (None: of
+    every engagement), or None if they have none.
+
+    One sorted, limited query per engagement on the (engagementId, interactionDate) index,
+    which MongoDB answers from one index entry each (an ``$in`` over the engagements would
+    make it merge them). SecantusDB reads every interaction of the engagement instead.
+    """
+    collection = Interaction._get_collection()
+    dated = {"interactionDate": {"$type": "date"}}
+    filters = [dated] if engagement_ids is None else [{"engagementId": pk, **dated} for pk in engagement_ids]
+    found = [
+        row["interactionDate"]
+        for query in filters
+        for row in collection.find(query, {"interactionDate": 1}).sort("interactionDate", -1).limit(1)
+    ]
+    return max(found, default=None)

@@ -13,6 +13,7 @@ from clients.documents import Client
 from clients.selectors import visible_clients
 from engagements.documents import Engagement
 from engagements.selectors import visible_engagements
+from interactions.dashboard import Period, present
 from interactions.filters import InteractionFilter
 from interactions.ingest import Columns, Options, ingest_csv
 from interactions.selectors import client_interactions, visible_interactions
@@ -22,6 +23,7 @@ from topbox.api.fields import DATE_SCHEMA
 from topbox.api.pagination import both_ways
 from topbox.api.parsers import CSVParser
 from topbox.api.permissions import IsStaff
+from topbox.api.renderers import BrowsableAPIRenderer, ExtendedJSONRenderer
 from topbox.api.serializers import BooleanParamField, ChoiceParamField, QueryParamsSerializer, UTCDateParamField
 from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
 
@@ -74,6 +76,19 @@ STATS_SCHEMA = {
 }  # fmt: skip
 
 
+class StatsBrowsableAPIRenderer(BrowsableAPIRenderer):
+    """The browsable API's page of statistics: the dashboard's chart of the series above the JSON."""
+
+    template = "interactions/stats_api.html"
+
+    def get_context(self, data, accepted_media_type, renderer_context):
+        context = super().get_context(data, accepted_media_type, renderer_context)
+        if renderer_context["response"].status_code == status.HTTP_200_OK:
+            interval = StatsParams.from_query(renderer_context["request"].query_params).validated_data["interval"]
+            context["chart_data"] = present(data, Period(None, None), interval, links=None)
+        return context
+
+
 @extend_schema_view(get=extend_schema(parameters=[StatsParams], responses={200: STATS_SCHEMA}))
 class InteractionStatsView(NestedRouteMixin, APIView):
     """What interactions say in aggregate: totals by sentiment, the top agents with their
@@ -84,6 +99,8 @@ class InteractionStatsView(NestedRouteMixin, APIView):
     """
 
     parent_routes = INTERACTION_PARENTS
+    params_class = StatsParams
+    renderer_classes = [ExtendedJSONRenderer, StatsBrowsableAPIRenderer]
 
     def get(self, request, **kwargs):
         params = StatsParams.from_query(request.query_params).validated_data
@@ -162,6 +179,7 @@ class InteractionImportView(NestedRouteMixin, APIView):
 
     permission_classes = [IsAuthenticated, IsStaff]
     parser_classes = [CSVParser, MultiPartParser]
+    params_class = ImportParams
     parent_routes = (ParentRoute("engagement_pk", Engagement, visible_engagements),)
     max_body_bytes = settings.API_MAX_UPLOAD_BYTES
 

@@ -110,6 +110,11 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "topbox.wsgi.application"
 
+# Browser logins outside the admin (the browsable API, a client team's dashboard) use
+# the browsable API's login page, and land on the API root unless `next` says otherwise.
+LOGIN_URL = "rest_framework:login"
+LOGIN_REDIRECT_URL = "/"
+
 # Django's users, tokens, sessions and admin history: PostgreSQL (or any database
 # dj-database-url knows) from DATABASE_URL, so that every web machine shares them;
 # without it a SQLite file, for one machine. Its directory is created on first use.
@@ -155,6 +160,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["topbox.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "topbox.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "topbox.api.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "topbox.api.metadata.DocumentMetadata",
     "DEFAULT_THROTTLE_CLASSES": [
         "topbox.api.throttling.AnonRateThrottle",
         "topbox.api.throttling.UserRateThrottle",
@@ -201,8 +207,9 @@ API_MAX_UPLOAD_BYTES = env.get_int("API_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Topbox API",
     "DESCRIPTION": (
+        # Markdown: in code spans, Swagger UI shows "<24 hex>" rather than reading it as a tag.
         "Clients, their engagements (data sources) and customer interactions. Ids and dates are "
-        'MongoDB legacy Extended JSON: {"$oid": "<24 hex>"} and {"$date": <ms since the epoch>}.'
+        'MongoDB legacy Extended JSON: `{"$oid": "<24 hex>"}` and `{"$date": <ms since the epoch>}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -10,6 +10,7 @@ from clients.selectors import client_choices
 from clients.views import ClientViewSet
 from engagements.selectors import engagement_choices
 from engagements.views import EngagementViewSet
+from interactions import pages
 from interactions.views import InteractionImportView, InteractionStatsView, InteractionViewSet
 from topbox.api.choices import ChoicesView
 from topbox.api.root import APIRootView
@@ -27,23 +28,36 @@ related_list = {"get": "list"}
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The statistics dashboard: in the admin for staff, and for a client's team.
+    path("admin/dashboard/", admin.site.admin_view(pages.admin_dashboard), name="admin-dashboard"),
+    path(
+        "admin/dashboard/clients/<str:client_pk>/",
+        admin.site.admin_view(pages.admin_dashboard),
+        name="admin-client-dashboard",
+    ),
+    path(
+        "admin/dashboard/engagements/<str:engagement_pk>/",
+        admin.site.admin_view(pages.admin_dashboard),
+        name="admin-engagement-dashboard",
+    ),
+    re_path(r"^clients/(?P<client_pk>[^/]+)/dashboard/?$", pages.client_dashboard, name="client-dashboard"),
     path("admin/", admin.site.urls),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include("rest_framework.urls")),
     re_path(
         r"^clients/(?P<client_pk>[^/]+)/engagements/?$",
-        EngagementViewSet.as_view(related_list),
+        EngagementViewSet.as_view(related_list, suffix="List"),
         name="client-engagements",
     ),
     re_path(
         r"^clients/(?P<client_pk>[^/]+)/interactions/?$",
-        InteractionViewSet.as_view(related_list),
+        InteractionViewSet.as_view(related_list, suffix="List"),
         name="client-interactions",
     ),
     re_path(
         r"^engagements/(?P<engagement_pk>[^/]+)/interactions/?$",
-        InteractionViewSet.as_view(related_list),
+        InteractionViewSet.as_view(related_list, suffix="List"),
         name="engagement-interactions",
     ),
     re_path(r"^stats/?$", InteractionStatsView.as_view(), name="stats"),

@@ -106,7 +106,7 @@ def test_engagement_choices_narrow_to_the_chosen_client(admin_client, data):
         ("date_from=yesterday", "date: &#x27;yesterday&#x27; is not a date (YYYY-MM-DD)"),
         ("client=nope", "client: not an ObjectId"),
         ("sentiment=Furious", "sentiment: not one of the choices"),
-        ("colour=red", "Unknown filter parameter: colour. This list is filtered by: client, date_from, date_to, "
+        ("colour=red", "Unknown filter parameter: colour. This list is filtered by: agent, client, date_from, date_to, "
          "engagement, file, sentiment (and searched with q)."),
     ],
 )  # fmt: skip

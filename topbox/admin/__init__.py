@@ -22,7 +22,7 @@ Apps register on ``django.contrib.admin.site``: ``@admin.register(Document)``.
 
 from topbox.admin import search
 from topbox.admin.options import DocumentAdmin
-from topbox.admin.sites import Children
+from topbox.admin.sites import Children, Link
 from topbox.documents import referenced
 
-__all__ = ["Children", "DocumentAdmin", "referenced", "search"]
+__all__ = ["Children", "DocumentAdmin", "Link", "referenced", "search"]

@@ -9,6 +9,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
 
+from topbox.admin.filters import parameter_names
 from topbox.documents import prefetch_references
 
 
@@ -30,7 +31,7 @@ class DocumentChangeList(ChangeList):
         if remaining:
             # Only the declared filters filter: arbitrary lookups from the query string could
             # run any query (an unindexed scan, a regex) or fail inside the database.
-            accepted = sorted({name for spec in self.filter_specs for name in spec.expected_parameters()})
+            accepted = sorted(name for spec in self.list_filter for name in parameter_names(spec))
             raise IncorrectLookupParameters(
                 f"Unknown filter parameter{'s' if len(remaining) > 1 else ''}: {', '.join(sorted(remaining))}. "
                 f"This list is filtered by: {', '.join(accepted) or 'nothing'} (and searched with q)."

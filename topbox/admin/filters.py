@@ -11,6 +11,7 @@ from django.contrib.admin import ListFilter, SimpleListFilter
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
 
+from topbox.dates import at_or_after
 from topbox.documents import load_labels
 
 # A filter lists at most this many choices; beyond, it shows only the chosen one.
@@ -162,10 +163,56 @@ class DateRangeFilter(ListFilter):
     def queryset(self, request, queryset):
         bounds = {}
         if self.date_from:
-            bounds[f"{self.field_name}__gte"] = midnight(self.date_from)
+            bounds.update(at_or_after(midnight(self.date_from)))  # $gte, as SecantusDB reads it right
         if self.date_to:
-            bounds[f"{self.field_name}__lt"] = midnight(self.date_to + datetime.timedelta(days=1))
-        return queryset.filter(**bounds)
+            bounds["$lt"] = midnight(self.date_to + datetime.timedelta(days=1))
+        if not bounds:
+            return queryset
+        return queryset.filter(__raw__={queryset._document._fields[self.field_name].db_field: bounds})
+
+
+class ExactValueFilter(ListFilter):
+    """Filters ``field_name`` by the exact value of ``parameter_name``, which links give
+    (an agent's interactions); shown only while it is in use, with the way back to all."""
+
+    field_name = None
+    parameter_name = None
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        if self.parameter_name in params:
+            self.used_parameters[self.parameter_name] = params.pop(self.parameter_name)[-1]
+
+    def value(self):
+        return self.used_parameters.get(self.parameter_name)
+
+    def has_output(self):
+        return self.value() is not None
+
+    def expected_parameters(self):
+        return [self.parameter_name]
+
+    def choices(self, changelist):
+        yield {
+            "selected": False,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "All",
+        }
+        yield {"selected": True, "query_string": changelist.get_query_string(), "display": self.value()}
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value is None else queryset.filter(**{self.field_name: value})
+
+
+def parameter_names(filter_class):
+    """The query parameters a list filter class reads (without building it: some query)."""
+    name = getattr(filter_class, "parameter_name", None)
+    if name is None:
+        return []
+    if issubclass(filter_class, DateRangeFilter):
+        return [f"{name}_from", f"{name}_to"]
+    return [name]
 
 
 def midnight(day):

@@ -17,12 +17,13 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
+from django.utils.text import capfirst, slugify
 from django_mongoengine import fields
 
 from topbox.admin import export, search
 from topbox.admin.changelist import BadParameters, DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
+from topbox.admin.sites import Children
 from topbox.admin.widgets import ReferencePicker, link
 from topbox.documents import dependent_counts, load_labels, referenced
 from topbox.textsearch import words_filter
@@ -144,7 +145,7 @@ class DocumentAdmin(ModelAdmin):
     def link(self, document):
         return link(document, self.admin_site.name) if document is not None else None
 
-    # Children: what other apps declared with AdminSite.register_children.
+    # Children and links: what other apps declared with AdminSite.register_children/register_link.
 
     def get_list_display(self, request):
         return [*super().get_list_display(request), *map(children_column, self.admin_site.children_of(self.model))]
@@ -163,7 +164,9 @@ class DocumentAdmin(ModelAdmin):
             kinds = self.admin_site.children_of(self.model)
             counts = {kind: kind.count([obj.pk]).get(obj.pk, 0) if kind.count else None for kind in kinds}
             context["children"] = [(kind.label, kind.url(obj), counts[kind]) for kind in kinds]
-            context["child_tables"] = [self.child_table(kind, obj, counts[kind]) for kind in kinds if kind.field]
+            context["child_tables"] = [
+                self.child_table(kind, obj, counts[kind]) for kind in kinds if isinstance(kind, Children) and kind.field
+            ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def child_table(self, kind, parent, total):
@@ -173,7 +176,7 @@ class DocumentAdmin(ModelAdmin):
         rows = list(kind.model.objects(**{kind.field: parent.pk}).order_by(*ordering).limit(CHILDREN_LISTED))
         for row in rows:
             row._data[kind.field] = parent  # its label reads the parent: no query
-        grandchildren = [g for g in self.admin_site.children_of(kind.model) if g.count]
+        grandchildren = [g for g in self.admin_site.children_of(kind.model) if isinstance(g, Children) and g.count]
         counts = {g: g.count([row.pk for row in rows]) for g in grandchildren}
         return {
             "label": kind.label,
@@ -211,7 +214,11 @@ class DocumentAdmin(ModelAdmin):
 
     def blocked(self, document, counts):
         """Why ``document`` cannot be deleted: its label, linked, and links to what references it."""
-        children = {c.model._get_collection_name(): c for c in self.admin_site.children_of(self.model)}
+        children = {
+            kind.model._get_collection_name(): kind
+            for kind in self.admin_site.children_of(self.model)
+            if isinstance(kind, Children)
+        }
         parts = []
         for collection, count in counts.items():
             kind = children.get(collection)
@@ -266,5 +273,5 @@ def children_column(children):
         return format_html('<a href="{}">{}</a>', children.url(document), text)
 
     column.short_description = children.label
-    column.__name__ = f"children_{children.model._meta.model_name}"
+    column.__name__ = f"children_{slugify(children.label).replace('-', '_')}"
     return column

@@ -33,6 +33,19 @@ class Children:
         return f"{changelist}?{urlencode({self.param: str(parent.pk)})}"
 
 
+@dataclass(frozen=True)
+class Link:
+    """A page about one document, linked from its changelist row and its change page.
+
+    ``url`` maps the document to the page's URL; declared by an app above the document's
+    (a client's statistics dashboard), as :class:`Children` are.
+    """
+
+    label: str
+    url: object
+    count = None  # shown like Children without a count
+
+
 class AdminSite(sites.AdminSite):
     """Registers documents (their patches applied), and lets child apps add links to parents.
 
@@ -40,6 +53,10 @@ class AdminSite(sites.AdminSite):
     declares itself with :meth:`register_children`, and the parent's admin shows a column
     and a link for it without importing the child.
     """
+
+    site_header = "Topbox administration"
+    site_title = "Topbox admin"
+    index_title = "Topbox data"
 
     def __init__(self, name="admin"):
         super().__init__(name)
@@ -62,4 +79,8 @@ class AdminSite(sites.AdminSite):
         self._children[parent].append(children)
 
     def children_of(self, parent):
+        """What :meth:`register_children` and :meth:`register_link` declared for ``parent``."""
         return self._children[parent]
+
+    def register_link(self, parent, link):
+        self._children[parent].append(link)

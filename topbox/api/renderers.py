@@ -2,9 +2,14 @@
 
 import re
 
+from django.template import loader
 from rest_framework import renderers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import override_method
 
 from topbox import extjson
+from topbox.api.browsable import json_html, query_form
+from topbox.api.metadata import query_params_of
 
 
 class ExtendedJSONRenderer(renderers.BaseRenderer):
@@ -39,13 +44,28 @@ class CSVRenderer(renderers.BaseRenderer):
 
 
 class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
-    """DRF's browsable API, with the raw JSON form for writes.
+    """DRF's browsable API, made for people: the JSON with links and ISO dates, a form for
+    the query parameters, DELETE and OPTIONS buttons where allowed, a file picker for
+    uploads, and the raw JSON form for writes.
 
     The HTML field-by-field form cannot express ids, dates and ``custom`` in the seed's
     Extended JSON, so writes go through the raw form, pre-filled with the record.
     """
 
     def get_rendered_html_form(self, data, view, method, request):
+        if method in ("DELETE", "OPTIONS"):
+            return super().get_rendered_html_form(data, view, method, request)  # a button, if allowed
+        params = query_params_of(view)
+        if method == "POST" and params is not None and MultiPartParser in view.parser_classes:
+            with override_method(view, request, method) as overridden:
+                if not self.show_form_for_method(view, method, overridden, None):
+                    return None
+            return query_form(
+                params,
+                request,
+                "rest_framework/topbox/upload_form.html",
+                max_mb=getattr(view, "max_body_bytes", 0) // (1024 * 1024),
+            )
         return None
 
     def get_raw_data_form(self, data, view, method, request):
@@ -57,4 +77,24 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         return form
 
     def get_filter_form(self, data, view, request):
-        return None  # filters are query parameters, documented in /docs
+        """The query parameters of a list (or of a GET such as the statistics) as a form."""
+        params = query_params_of(view)
+        if params is None or "GET" not in view.allowed_methods:
+            return None
+        extra = []
+        if getattr(view, "orderings", None):
+            extra.append({
+                "name": "ordering",
+                "choices": list(view.orderings),
+                "value": request.query_params.get("ordering", ""),
+                "description": f"Default: {view.default_ordering}.",
+            })  # fmt: skip
+        form = query_form(params, request, "rest_framework/topbox/query_form.html", extra)
+        return loader.render_to_string(self.filter_template, {"elements": [form]})
+
+    def get_context(self, data, accepted_media_type, renderer_context):
+        context = super().get_context(data, accepted_media_type, renderer_context)
+        view = renderer_context["view"]
+        document = getattr(getattr(view, "serializer_class", None), "document", None)
+        context["content"] = json_html(context["content"], document.__name__.lower() if document else None)
+        return context

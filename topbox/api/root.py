@@ -12,6 +12,7 @@ class APIRootView(routers.APIRootView):
     parameters each route accepts.
     """
 
+    name = "Topbox API"
     permission_classes = [AllowAny]  # only links: the data behind them needs a login
     extra_links = {"stats": "stats", "admin": "admin:index", "schema": "schema", "docs": "docs", "health": "healthz"}
 

@@ -62,6 +62,7 @@ class Command(BaseCommand):
                 f"\nLocal development login (created by make run; never in production):\n"
                 f"  browser: http://{addrport}/api-auth/login/  user {username!r}, password {password!r}\n"
                 f"  admin:   http://{addrport}/admin/  (same user)\n"
+                f"  charts:  http://{addrport}/admin/dashboard/  (the statistics dashboard)\n"
                 f"  curl:    curl -H 'Authorization: Token {token}' http://{addrport}/interactions\n"
             )
             if db_only:
