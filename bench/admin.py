@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bson import ObjectId
 
-from devtools.embedded import EmbeddedMongo, free_port
+from devtools.embedded import MEMORY, EmbeddedMongo, free_port
 
 SENTIMENTS = ("Positive", "Negative", "Neutral", "Mixed", None)
 SORT = [("interactionDate", -1), ("_id", -1)]
@@ -78,11 +78,12 @@ def p50(function, repeat):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=100_000)
+    parser.add_argument("--storage", default=MEMORY, help="The server's storage directory (default: in memory).")
     parser.add_argument("--requests", type=int, default=5)
     args = parser.parse_args()
     random.seed(1)
 
-    with EmbeddedMongo(free_port()) as server, tempfile.TemporaryDirectory() as state:
+    with EmbeddedMongo(free_port(), storage=args.storage) as server, tempfile.TemporaryDirectory() as state:
         os.environ.update(
             MONGO_URI=server.uri + "bench",
             DJANGO_SQLITE_PATH=str(Path(state) / "django.sqlite3"),

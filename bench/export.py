@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.admin import seed
-from devtools.embedded import EmbeddedMongo, free_port
+from devtools.embedded import MEMORY, EmbeddedMongo, free_port
 
 
 def peak_mb():
@@ -32,10 +32,11 @@ def peak_mb():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=100_000)
+    parser.add_argument("--storage", default=MEMORY, help="The server's storage directory (default: in memory).")
     args = parser.parse_args()
     random.seed(1)
 
-    with EmbeddedMongo(free_port()) as server, tempfile.TemporaryDirectory() as state:
+    with EmbeddedMongo(free_port(), storage=args.storage) as server, tempfile.TemporaryDirectory() as state:
         os.environ.update(
             MONGO_URI=server.uri + "bench",
             DJANGO_SQLITE_PATH=str(Path(state) / "django.sqlite3"),
