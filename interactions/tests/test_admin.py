@@ -242,3 +242,12 @@ def test_the_add_form_starts_empty_and_valid(admin_client, data):
     assert response.status_code == 302
     added = Interaction.objects.get(engagementId=data["chat"].pk, interactionDate=datetime.datetime(2020, 5, 16, 12))
     assert added.custom == {}
+
+
+def test_sorting_by_agent_and_sentiment(admin_client, data):
+    page = admin_client.get(URL).content.decode()
+    assert 'href="?o=2.-1"' in page  # the agent's and the sentiment's headers sort
+    assert 'href="?o=3.-1"' in page
+    assert listed(admin_client.get(f"{URL}?o=2"), data) == ["none", "today", "old", "week"]  # Ann, John, Jon, Mary
+    assert listed(admin_client.get(f"{URL}?o=-2"), data) == ["week", "old", "today", "none"]
+    assert listed(admin_client.get(f"{URL}?o=3"), data) == ["none", "today", "old", "week"]  # -, Neg, Neu, Pos
