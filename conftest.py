@@ -101,11 +101,13 @@ def mongo_down(settings, mongo_uri):
 
 @pytest.fixture(scope="session")
 def _seed_snapshot(mongo_uri):
+    from interactions import rollups
     from sampledata import seeding
 
     database = mongo.database()
     seeding.seed(flush=True)
-    snapshot = {name: list(database[name].find()) for name in ("client", "engagement", "interaction")}
+    names = ("client", "engagement", "interaction", rollups.COLLECTION)  # with the daily counts
+    snapshot = {name: list(database[name].find()) for name in names}
     for name in snapshot:
         database[name].delete_many({})
     return snapshot

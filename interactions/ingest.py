@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import history
 from topbox.errors import InvalidArguments, Unprocessable
@@ -188,6 +189,8 @@ def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on
 
     write = None if options.dry_run else collection
     _process(stream, _RowReader(csv_name, engagement.pk, options), result, options, write, on_reject, on_progress)
+    if result.replaced and not options.dry_run:
+        rollups.rebuild([engagement.pk])  # what was deleted, counted again from what is stored
     result.seconds = time.monotonic() - started
     if by is not None and not options.dry_run:
         replaced = f", {result.replaced} replaced first" if result.replaced else ""
@@ -230,7 +233,8 @@ def _insert(collection, documents, result):
     if collection is None:
         return
     inserted, duplicates = insert_unordered(collection, documents)
-    result.inserted += inserted
+    rollups.record(added=inserted)
+    result.inserted += len(inserted)
     result.already_present += duplicates
 
 

@@ -9,10 +9,12 @@ the three figures in one ``$facet``.
 """
 
 import datetime
+from collections import Counter
 
 from bson import ObjectId
 
-from engagements.documents import Engagement
+from engagements.selectors import engagement_ids
+from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import mongo
 from topbox.dates import at_or_after, to_utc
@@ -43,22 +45,51 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
     ``topAgents`` holds at most ``top_agents`` named agents, most interactions first (ties
     by name). ``series`` runs from the first to the last interval holding an interaction,
     empty intervals included with zero counts. Raises :class:`StatsError` for bad arguments.
+
+    Whole UTC days are read from the daily counts (:mod:`interactions.rollups`: one small
+    document per engagement and day, whatever the number of interactions); the part of a
+    day at either end of ``[start, end)`` from the interactions themselves. The result is
+    exactly :func:`raw_interaction_stats`'s, the reference the tests compare with.
     """
-    if client is not None and engagement is not None:
-        raise StatsError("Give a client or an engagement, not both.")
-    if engagement is not None:
-        engagement_ids = [_id(engagement)]
-    elif client is not None:
-        engagement_ids = list(Engagement.objects(clientId=_id(client)).scalar("id"))
+    engagement_ids = _scope(client, engagement)
+    start, end = _check(start=start, end=end, interval=interval, top_agents=top_agents)
+    tally = Tally(interval)
+    first_day = _ceil_day(start) if start else None
+    last_day = _floor_day(end) if end else None
+    if first_day and last_day and first_day >= last_day:  # less than one whole day
+        tally.add_interactions(_interactions(engagement_ids, start, end))
     else:
-        engagement_ids = None
+        days = {**({"$gte": first_day} if first_day else {}), **({"$lt": last_day} if last_day else {})}
+        tally.add_days(_days(engagement_ids, days))
+        if start and start < first_day:
+            tally.add_interactions(_interactions(engagement_ids, start, first_day))
+        if end and last_day < end:
+            tally.add_interactions(_interactions(engagement_ids, last_day, end))
+    return tally.result(top_agents)
+
+
+def raw_interaction_stats(*, client=None, engagement=None, start=None, end=None, interval="day", top_agents=TOP_AGENTS):
+    """:func:`interaction_stats` computed by one aggregation over the interactions themselves:
+    the reference the daily counts are checked against (its cost grows with the range)."""
+    engagement_ids = _scope(client, engagement)
     pipeline = stats_pipeline(engagement_ids, start=start, end=end, interval=interval, top_agents=top_agents)
     (raw,) = mongo.for_statistics(Interaction._get_collection()).aggregate(pipeline)
     return shape(raw, interval)
 
 
-def stats_pipeline(engagement_ids=None, *, start=None, end=None, interval="day", top_agents=TOP_AGENTS):
-    """The aggregation pipeline behind :func:`interaction_stats` (None: every engagement)."""
+def _scope(client, engagement):
+    """The engagement ids the statistics cover (None: every engagement)."""
+    if client is not None and engagement is not None:
+        raise StatsError("Give a client or an engagement, not both.")
+    if engagement is not None:
+        return [_id(engagement)]
+    if client is not None:
+        return engagement_ids([_id(client)])
+    return None
+
+
+def _check(*, start, end, interval, top_agents):
+    """``(start, end)`` in UTC; a :class:`StatsError` for arguments that describe nothing."""
     if interval not in INTERVALS:
         raise StatsError(f"Unknown interval {interval!r}: use one of {', '.join(INTERVALS)}.")
     if not isinstance(top_agents, int) or top_agents < 1:
@@ -66,6 +97,98 @@ def stats_pipeline(engagement_ids=None, *, start=None, end=None, interval="day",
     start, end = _utc(start, "start"), _utc(end, "end")
     if start and end and start > end:
         raise StatsError("The start of the range must not be after its end.")
+    return start, end
+
+
+def _days(engagement_ids, days):
+    """The daily-count documents of the engagements (None: all) within ``days`` (a range on
+    ``day``), one indexed query per engagement (an ``$in`` with a range is a scan on the
+    embedded server)."""
+    collection = mongo.for_statistics(rollups.collection())
+    match = {"day": days} if days else {}
+    if engagement_ids is None:
+        yield from collection.find(match)
+        return
+    for engagement_id in engagement_ids:
+        yield from collection.find({"engagementId": engagement_id, **match})
+
+
+def _interactions(engagement_ids, start, end):
+    """The interactions in ``[start, end)`` (a part of a day at an end of the range)."""
+    collection = mongo.for_statistics(Interaction._get_collection())
+    dates = {**at_or_after(start), "$lt": end}
+    fields = {"_id": 0, "interactionDate": 1, "sentiment": 1, "agentName": 1}
+    if engagement_ids is None:
+        yield from collection.find({"interactionDate": dates}, fields)
+        return
+    for engagement_id in engagement_ids:
+        yield from collection.find({"engagementId": engagement_id, "interactionDate": dates}, fields)
+
+
+def _floor_day(when):
+    return when.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _ceil_day(when):
+    day = _floor_day(when)
+    return day if day == when else day + datetime.timedelta(days=1)
+
+
+class Tally:
+    """Counts by interval, sentiment and agent, from daily counts and single interactions."""
+
+    def __init__(self, interval):
+        self.interval = interval
+        self.buckets = {}  # interval start -> Counter by sentiment key
+        self.sentiments = Counter()
+        self.agents = {}  # name -> Counter by sentiment key
+
+    def add_days(self, rows):
+        for row in rows:
+            sentiments = {key: n for key, n in (row.get("sentiments") or {}).items() if n}
+            self._add(row.get("day"), sentiments)
+            for key, counts in (row.get("agents") or {}).items():
+                self.agents.setdefault(rollups.agent_name(key), Counter()).update(counts)
+
+    def add_interactions(self, rows):
+        for row in rows:
+            sentiment = rollups.sentiment_key(row.get("sentiment"))
+            self._add(row.get("interactionDate"), {sentiment: 1})
+            if row.get("agentName"):
+                self.agents.setdefault(row["agentName"], Counter())[sentiment] += 1
+
+    def _add(self, when, sentiments):
+        self.sentiments.update(sentiments)
+        if when is not None:  # an interaction without a date belongs to no interval
+            self.buckets.setdefault(interval_start(when, self.interval), Counter()).update(sentiments)
+
+    def result(self, top_agents):
+        totals = {name: sum(counts.values()) for name, counts in self.agents.items()}
+        busiest = sorted((name for name, total in totals.items() if total), key=lambda name: (-totals[name], name))
+        agents = [
+            {"agentName": name, "total": totals[name], "sentiments": _counts(self.agents[name].items())}
+            for name in busiest[:top_agents]
+        ]
+        sentiments = _counts(self.sentiments.items())
+        buckets = {when: list(counts.items()) for when, counts in self.buckets.items() if sum(counts.values())}
+        series = _series(buckets, self.interval)
+        return {"total": sum(sentiments.values()), "sentiments": sentiments, "topAgents": agents, "series": series}
+
+
+def interval_start(when, interval):
+    """The start (UTC midnight) of the day, week (from Monday) or month holding ``when``."""
+    when = when.astimezone(datetime.UTC) if when.tzinfo else when.replace(tzinfo=datetime.UTC)
+    day = _floor_day(when)
+    if interval == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def stats_pipeline(engagement_ids=None, *, start=None, end=None, interval="day", top_agents=TOP_AGENTS):
+    """The aggregation pipeline behind :func:`raw_interaction_stats` (None: every engagement)."""
+    start, end = _check(start=start, end=end, interval=interval, top_agents=top_agents)
 
     match = {}
     if engagement_ids is not None:
@@ -130,21 +253,29 @@ def shape(raw, interval):
         when = row["_id"].get("start")
         if when is not None:  # an interaction without a date belongs to no interval
             buckets.setdefault(when.astimezone(datetime.UTC), []).append((row["_id"].get("sentiment"), row["n"]))
-    series = []
-    if buckets:
-        when, last = min(buckets), max(buckets)
-        if intervals_between(when, last, interval) > MAX_SERIES:
-            raise StatsError(
-                f"The series would span more than {MAX_SERIES} {interval}s: give a shorter range (from, to) "
-                "or a longer interval."
-            )
-        while when <= last:
-            counts = _counts(buckets.get(when, ()))
-            series.append({"start": when, "total": sum(counts.values()), "sentiments": counts})
-            if when == last:
-                break
-            when = next_interval(when, interval)
+    series = _series(buckets, interval)
     return {"total": sum(sentiments.values()), "sentiments": sentiments, "topAgents": agents, "series": series}
+
+
+def _series(buckets, interval):
+    """The series from the first to the last interval of ``buckets`` ({start: [(sentiment,
+    n), ...]}), empty intervals included."""
+    series = []
+    if not buckets:
+        return series
+    when, last = min(buckets), max(buckets)
+    if intervals_between(when, last, interval) > MAX_SERIES:
+        raise StatsError(
+            f"The series would span more than {MAX_SERIES} {interval}s: give a shorter range (from, to) "
+            "or a longer interval."
+        )
+    while when <= last:
+        counts = _counts(buckets.get(when, ()))
+        series.append({"start": when, "total": sum(counts.values()), "sentiments": counts})
+        if when == last:
+            break
+        when = next_interval(when, interval)
+    return series
 
 
 def intervals_between(first, last, interval):

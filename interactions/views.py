@@ -13,6 +13,7 @@ from clients.documents import Client
 from clients.selectors import visible_clients
 from engagements.documents import Engagement
 from engagements.selectors import visible_engagements
+from interactions import rollups
 from interactions.dashboard import Period, present
 from interactions.filters import InteractionFilter
 from interactions.ingest import Columns, Options, ingest_csv
@@ -50,6 +51,21 @@ class InteractionViewSet(DocumentViewSet):
         if parent.name == "client":
             return client_interactions(parent.pk)
         return {"engagementId": parent.pk}
+
+    # Every write keeps the daily counts (interactions.rollups) in step.
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        rollups.record(added=[serializer.instance])
+
+    def perform_update(self, serializer):
+        replaced = serializer.instance
+        super().perform_update(serializer)
+        rollups.record(added=[serializer.instance], removed=[replaced])
+
+    def perform_destroy(self, instance):
+        super().perform_destroy(instance)
+        rollups.record(removed=[instance])
 
 
 class StatsParams(QueryParamsSerializer):

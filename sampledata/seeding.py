@@ -17,6 +17,7 @@ from mongoengine.errors import FieldDoesNotExist, ValidationError
 
 from clients.documents import Client
 from engagements.documents import Engagement
+from interactions import rollups
 from interactions.documents import Interaction
 from topbox import extjson, history
 from topbox.documents import field_errors, missing_references, reference_id
@@ -60,8 +61,12 @@ def seed(directory=FIXTURES_DIR, flush=False, by=None):
     if flush:
         for document_cls, _ in reversed(loaded):
             results[document_cls].removed = document_cls._get_collection().delete_many({}).deleted_count
+        rollups.clear()
     for document_cls, documents in loaded:
-        results[document_cls].added, results[document_cls].present = insert_missing(document_cls, documents)
+        added, results[document_cls].present = insert_missing(document_cls, documents)
+        results[document_cls].added = len(added)
+        if document_cls is Interaction:
+            rollups.record(added=added)
     if by is not None:
         record(by, results, f"Seeded from {Path(directory).name}/ through manage.py seed")
     return list(results.values())
@@ -136,14 +141,15 @@ def check_references(loaded, database_counts):
 
 
 def insert_missing(document_cls, documents):
-    """Insert the documents whose ``_id`` is not stored yet; return ``(added, present)``."""
+    """Insert the documents whose ``_id`` is not stored yet; return ``(added, present)``:
+    the documents written, and how many were stored already."""
     collection = document_cls._get_collection()
     ids = [document.pk for document in documents]
     present = {row["_id"] for row in collection.find({"_id": {"$in": ids}}, {"_id": 1})}
     new = [document.to_mongo() for document in documents if document.pk not in present]
     if new:
         collection.insert_many(new, ordered=False)
-    return len(new), len(present)
+    return new, len(present)
 
 
 def describe(error):

@@ -19,6 +19,7 @@ from bson import ObjectId
 
 from clients.documents import Client
 from engagements.documents import Engagement
+from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from sampledata.seeding import CollectionResult, record
 from topbox.mongo import insert_unordered
@@ -105,7 +106,8 @@ def generate(
             document["custom"] = custom(rng, when, first, last)
             batch.append(document)
         added, present = insert_unordered(Interaction._get_collection(), batch)
-        results["interaction"].added += added
+        rollups.record(added=added)
+        results["interaction"].added += len(added)
         results["interaction"].present += present
         done += len(batch)
         if on_progress:
@@ -159,7 +161,8 @@ def _cumulative(weights):
 
 def _insert(document_cls, documents):
     result = CollectionResult(document_cls._meta["collection"])
-    result.added, result.present = insert_unordered(document_cls._get_collection(), documents)
+    added, result.present = insert_unordered(document_cls._get_collection(), documents)
+    result.added = len(added)
     return result
 
 

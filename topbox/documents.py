@@ -216,4 +216,10 @@ def ensure_indexes():
     ]
     for document_cls in concrete:
         document_cls.ensure_indexes()
+    # Collections an app keeps without a document class (say, counts it maintains).
+    from django.apps import apps
+
+    for app_config in apps.get_app_configs():
+        if hasattr(app_config, "ensure_indexes"):
+            app_config.ensure_indexes()
     return concrete

@@ -106,21 +106,25 @@ DUPLICATE_KEY = 11000  # MongoDB's error code for a unique-index collision
 
 
 def insert_unordered(collection, documents):
-    """Insert ``documents`` in one unordered bulk write; return ``(inserted, duplicates)``.
+    """Insert ``documents`` in one unordered bulk write; return ``(inserted, duplicates)``:
+    the documents written, and how many were not.
 
     Documents colliding with stored ones on a unique index (``_id`` included) are counted
     as duplicates, not errors, so a rerun of an interrupted load completes it; any other
     write error is raised.
     """
+    documents = list(documents)
     if not documents:
-        return 0, 0
+        return [], 0
     try:
-        return len(collection.insert_many(documents, ordered=False).inserted_ids), 0
+        collection.insert_many(documents, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(error.get("code") != DUPLICATE_KEY for error in errors):
             raise
-        return exc.details.get("nInserted", 0), len(errors)
+        refused = {error["index"] for error in errors}
+        return [document for index, document in enumerate(documents) if index not in refused], len(refused)
+    return documents, 0
 
 
 def with_database(uri, name):

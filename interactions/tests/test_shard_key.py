@@ -10,21 +10,26 @@ from urllib.parse import urlsplit
 import pytest
 from pymongo import monitoring
 
+from interactions import rollups
 from topbox import mongo
 
 ACME, ACME_PHONE = "5f18d12f42262eec0d435570", "5f18d12f42262eec0d435583"
 SHARD_KEY_PREFIX = "engagementId"
 
 
+# The interactions, and their daily counts (interactions.rollups), sharded on the same prefix.
+SHARDED = ("interaction", rollups.COLLECTION)
+
+
 class InteractionQueries(monitoring.CommandListener):
-    """The filters of the commands sent to the ``interaction`` collection."""
+    """The filters of the commands sent to the ``interaction`` collection and its daily counts."""
 
     def __init__(self):
         self.filters = []
 
     def started(self, event):
         command = event.command
-        if command.get(event.command_name) != "interaction":
+        if command.get(event.command_name) not in SHARDED:
             return
         if event.command_name in ("find", "count", "distinct"):
             self.filters.append(command.get("filter", command.get("query", {})))

@@ -1,0 +1,198 @@
+"""Daily counts of interactions, kept up to date on every write: what statistics read.
+
+One document per engagement and UTC day holds the day's total, its counts by sentiment
+(``absent`` for none) and, per named agent, the same counts. Statistics over any range
+then read one small document per engagement-day instead of every interaction, which is
+what makes them flat as the data grows (the embedded server reads everything a query
+matches; MongoDB's aggregation too grows with the range).
+
+Every write path records its change: the API's viewset, the admin and any
+``Document.save()``/``delete()`` (MongoEngine signals), ingest, seed and synthetic data.
+:func:`rebuild` recomputes the counts from the raw interactions (``manage.py
+rebuild_rollups``, which also checks them): writes made around Topbox's code, such as a
+mongo shell, are repaired that way.
+"""
+
+import datetime
+from collections import Counter, defaultdict
+
+from pymongo import UpdateOne
+
+from interactions.documents import SENTIMENTS, Interaction
+from topbox import mongo
+
+COLLECTION = "interaction_day"
+ABSENT = "absent"  # the key counting interactions without a sentiment
+NO_KEY = "none"  # in an _id: no engagement or no date
+
+
+def collection():
+    return mongo.database()[COLLECTION]
+
+
+def ensure_indexes():
+    collection().create_index([("engagementId", 1), ("day", 1)], name="engagement_day")
+    collection().create_index([("day", 1)], name="day")
+
+
+def day_of(when):
+    """The UTC day (a midnight datetime) holding ``when``; None for no date."""
+    if when is None:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.UTC).replace(tzinfo=None)
+    return datetime.datetime(when.year, when.month, when.day)
+
+
+def sentiment_key(sentiment):
+    return sentiment if sentiment in SENTIMENTS else ABSENT
+
+
+def agent_key(name):
+    """The agent's name as a key MongoDB accepts (no ``.``, no leading ``$``), reversibly."""
+    return name.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+
+
+def agent_name(key):
+    return key.replace("%24", "$").replace("%2E", ".").replace("%25", "%")
+
+
+def _row_id(engagement_id, day):
+    return f"{engagement_id or NO_KEY}:{day.strftime('%Y%m%d') if day else NO_KEY}"
+
+
+def record(added=(), removed=()):
+    """Count the interactions ``added`` and uncount those ``removed`` (raw documents, as
+    stored): one ``$inc`` upsert per engagement-day touched, in one bulk write."""
+    deltas = defaultdict(Counter)
+    for sign, rows in ((1, added), (-1, removed)):
+        for raw in rows:
+            if raw is None:
+                continue
+            key = (raw.get("engagementId"), day_of(raw.get("interactionDate")))
+            sentiment = sentiment_key(raw.get("sentiment"))
+            counts = deltas[key]
+            counts["total"] += sign
+            counts[f"sentiments.{sentiment}"] += sign
+            if raw.get("agentName"):
+                counts[f"agents.{agent_key(raw['agentName'])}.{sentiment}"] += sign
+    operations = [
+        UpdateOne(
+            {"_id": _row_id(engagement_id, day)},
+            {
+                "$inc": {path: n for path, n in counts.items() if n},
+                "$setOnInsert": {"engagementId": engagement_id, "day": day},
+            },
+            upsert=True,
+        )
+        for (engagement_id, day), counts in deltas.items()
+        if any(counts.values())
+    ]
+    if operations:
+        collection().bulk_write(operations, ordered=False)
+
+
+def newest_day(engagement_ids=None):
+    """The latest day holding interactions of ``engagement_ids`` (None: any), or None.
+
+    Looks back from today over windows that double (a day, two, four, ... 2**17 days), so
+    that it reads the few daily documents at the recent end rather than all of them (what
+    a sort reads on the embedded server), one engagement at a time (an ``$in`` with a
+    range is a scan there); then everything older, if need be.
+    """
+    scopes = [{}] if engagement_ids is None else [{"engagementId": pk} for pk in engagement_ids]
+    today = day_of(datetime.datetime.now(datetime.UTC))
+    newest = []
+    for scope in scopes:
+        for power in range(18):
+            since = today - datetime.timedelta(days=2**power)
+            days = [row["day"] for row in collection().find({**scope, "day": {"$gte": since}}, {"day": 1})]
+            if days:
+                break
+        else:
+            days = [row["day"] for row in collection().find({**scope, "day": {"$ne": None}}, {"day": 1})]
+        newest.extend(days)
+    return max(newest, default=None)
+
+
+def raw_counts(match=None):
+    """The rollup documents computed from the raw interactions matching ``match``: what
+    :func:`record` keeps, as the reference (rebuilds, checks, tests)."""
+    pipeline = [
+        {"$match": match or {}},
+        {
+            "$group": {
+                "_id": {
+                    "e": "$engagementId",
+                    "d": {"$dateTrunc": {"date": "$interactionDate", "unit": "day", "timezone": "UTC"}},
+                    "a": "$agentName",
+                    "s": "$sentiment",
+                },
+                "n": {"$sum": 1},
+            }
+        },
+    ]
+    rows = {}
+    for group in Interaction._get_collection().aggregate(pipeline):
+        key = group["_id"]
+        engagement_id, day = key.get("e"), day_of(key.get("d"))
+        row = rows.setdefault(
+            _row_id(engagement_id, day),
+            {"engagementId": engagement_id, "day": day, "total": 0, "sentiments": Counter(), "agents": {}},
+        )
+        sentiment, n = sentiment_key(key.get("s")), group["n"]
+        row["total"] += n
+        row["sentiments"][sentiment] += n
+        if key.get("a"):
+            row["agents"].setdefault(agent_key(key["a"]), Counter())[sentiment] += n
+    return rows
+
+
+def stored_counts(match=None):
+    """The stored rollup documents matching ``match``, normalised as :func:`raw_counts`
+    gives them (zero counts dropped)."""
+    rows = {}
+    for doc in collection().find(match or {}):
+        sentiments = Counter({key: n for key, n in (doc.get("sentiments") or {}).items() if n})
+        agents = {
+            name: Counter({key: n for key, n in counts.items() if n})
+            for name, counts in (doc.get("agents") or {}).items()
+            if any(counts.values())
+        }
+        if doc.get("total") or sentiments or agents:
+            day = doc.get("day")
+            rows[doc["_id"]] = {
+                "engagementId": doc.get("engagementId"),
+                "day": day_of(day),
+                "total": doc.get("total", 0),
+                "sentiments": sentiments,
+                "agents": agents,
+            }
+    return rows
+
+
+def rebuild(engagement_ids=None):
+    """Recompute the counts of ``engagement_ids`` (None: all) from the raw interactions;
+    return how many engagement-days now hold counts."""
+    match = {} if engagement_ids is None else {"engagementId": {"$in": list(engagement_ids)}}
+    rows = raw_counts(match)
+    collection().delete_many(match)
+    if rows:
+        documents = [
+            {**row, "_id": row_id, "sentiments": dict(row["sentiments"]),
+             "agents": {name: dict(counts) for name, counts in row["agents"].items()}}
+            for row_id, row in rows.items()
+        ]  # fmt: skip
+        collection().insert_many(documents, ordered=False)
+    return len(rows)
+
+
+def differences(engagement_ids=None):
+    """The engagement-day keys whose stored counts differ from the raw interactions'."""
+    match = {} if engagement_ids is None else {"engagementId": {"$in": list(engagement_ids)}}
+    stored, raw = stored_counts(match), raw_counts(match)
+    return sorted(key for key in stored.keys() | raw.keys() if stored.get(key) != raw.get(key))
+
+
+def clear():
+    collection().delete_many({})
