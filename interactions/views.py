@@ -72,7 +72,8 @@ class InteractionViewSet(DocumentViewSet):
         if ordering.field != DATE or (segment and set(segment) != {DATE}):
             return None
         if not segment and ordering.direction == -1:
-            start = None  # the first page, newest first
+            bounds = query.filter.get(DATE)
+            start = bounds.get("$lt") if isinstance(bounds, dict) else None  # newest first, from `to` if given
         elif isinstance(condition, dict) and list(condition) == ["$lt" if ordering.direction == -1 else "$gt"]:
             start = next(iter(condition.values()))
         else:
