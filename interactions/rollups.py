@@ -115,6 +115,45 @@ def newest_day(engagement_ids=None):
     return max(newest, default=None)
 
 
+def bound_day(engagement_ids, sentiments, start, needed, descending=True):
+    """The day to bound a page's query by: counting back (``descending``) or forward from
+    the day of ``start`` (None: the newest day), the first day at which the counts reach
+    ``needed`` interactions of ``engagement_ids`` (None: all) with one of ``sentiments``
+    (None: any). None when they never do.
+
+    Reads the daily documents over windows that double from ``start``'s day, one query per
+    engagement: what it reads grows with the page, not with the data.
+    """
+    if start is None:
+        if not descending:
+            return None
+        start = newest_day(engagement_ids)
+        if start is None:
+            return None
+    first = day_of(start)
+    scopes = [{}] if engagement_ids is None else [{"engagementId": pk} for pk in engagement_ids]
+    for power in range(18):
+        span = datetime.timedelta(days=2**power - 1)
+        days = {"$gte": first - span, "$lte": first} if descending else {"$gte": first, "$lte": first + span}
+        by_day = Counter()
+        for scope in scopes:
+            for row in collection().find({**scope, "day": days}, {"day": 1, "total": 1, "sentiments": 1}):
+                counts = row.get("sentiments") or {}
+                n = row.get("total", 0) if sentiments is None else sum(counts.get(s, 0) for s in sentiments)
+                by_day[day_of(row["day"])] += n
+        if sum(by_day.values()) >= needed:
+            reached = 0
+            for day in sorted(by_day, reverse=descending):
+                reached += by_day[day]
+                if reached >= needed:
+                    return day
+        # Nothing beyond the window (the end of the data is near, so this reads little)?
+        beyond = {"$lt": days["$gte"]} if descending else {"$gt": days["$lte"]}
+        if not any(collection().find_one({**scope, "day": beyond}, {"_id": 1}) for scope in scopes):
+            return None
+    return None
+
+
 def raw_counts(match=None):
     """The rollup documents computed from the raw interactions matching ``match``: what
     :func:`record` keeps, as the reference (rebuilds, checks, tests)."""

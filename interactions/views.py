@@ -1,4 +1,6 @@
+import datetime
 import io
+from dataclasses import replace
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -27,7 +29,9 @@ from topbox.api.permissions import IsStaff
 from topbox.api.renderers import BrowsableAPIRenderer, ExtendedJSONRenderer
 from topbox.api.serializers import BooleanParamField, ChoiceParamField, QueryParamsSerializer, UTCDateParamField
 from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
+from topbox.dates import at_or_after
 
+DATE = "interactionDate"
 INTERACTION_PARENTS = (
     ParentRoute("client_pk", Client, visible_clients),
     ParentRoute("engagement_pk", Engagement, visible_engagements),
@@ -51,6 +55,44 @@ class InteractionViewSet(DocumentViewSet):
         if parent.name == "client":
             return client_interactions(parent.pk)
         return {"engagementId": parent.pk}
+
+    def get_queryset(self):
+        return replace(super().get_queryset(), window=self.date_window)
+
+    def date_window(self, query, segment, needed):
+        """Where the next ``needed`` interactions of a page by date lie, from the daily counts
+        (:func:`interactions.rollups.bound_day`): a bound on ``interactionDate`` for the first
+        page newest-first, or for the part of a later page beyond the cursor's date.
+
+        Only for the scopes the counts describe and the indexes serve with a range: every
+        engagement or one, any sentiment or one (other filters only make the window hold
+        fewer, and the paginator then widens it).
+        """
+        ordering, condition = query.ordering, segment.get(DATE)
+        if ordering.field != DATE or (segment and set(segment) != {DATE}):
+            return None
+        if not segment and ordering.direction == -1:
+            bounds = query.filter.get(DATE)
+            start = bounds.get("$lt") if isinstance(bounds, dict) else None  # newest first, from `to` if given
+        elif isinstance(condition, dict) and list(condition) == ["$lt" if ordering.direction == -1 else "$gt"]:
+            start = next(iter(condition.values()))
+        else:
+            return None
+        engagement, sentiment = query.filter.get("engagementId"), query.filter.get("sentiment")
+        if isinstance(engagement, dict) or isinstance(sentiment, dict):
+            return None  # an $in with a range: a collection scan on the embedded server
+        descending = ordering.direction == -1
+        day = rollups.bound_day(
+            None if engagement is None else [engagement],
+            None if sentiment is None else [sentiment],
+            start,
+            needed,
+            descending,
+        )
+        if day is None:
+            return None
+        day = day.replace(tzinfo=datetime.UTC)
+        return {DATE: at_or_after(day) if descending else {"$lt": day + datetime.timedelta(days=1)}}
 
     # Every write keeps the daily counts (interactions.rollups) in step.
 

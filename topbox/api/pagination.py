@@ -94,7 +94,7 @@ class KeysetPagination(BasePagination):
         segments = queryset.ordering.after(cursor["value"], cursor["id"]) if cursor else [{}]
         rows = []
         for segment in segments:
-            rows += queryset.find(segment, limit=page_size + 1 - len(rows))
+            rows += queryset.find_windowed(segment, limit=page_size + 1 - len(rows))
             if len(rows) > page_size:
                 break
         more = len(rows) > page_size

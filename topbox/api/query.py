@@ -16,6 +16,9 @@ class Query:
     filter: dict
     projection: dict | None = None
     ordering: object = None  # a topbox.api.pagination.Ordering, set by the ordering backend
+    # window(query, segment, needed): a filter fragment narrowing ``segment`` to where the
+    # next ``needed`` documents are expected (from counts kept elsewhere), or None.
+    window: object = None
 
     def where(self, fragment):
         """This query narrowed by ``fragment`` (bounds on one field merge into one condition)."""
@@ -28,6 +31,23 @@ class Query:
         """The whole stored document with this ``_id`` if the query matches it, else None
         (never projected: its ETag is computed from all of it)."""
         return self.collection.find_one(merge([{"_id": pk}, self.filter]))
+
+    def find_windowed(self, segment, limit):
+        """:meth:`find`, first within the window the view estimates holds ``limit`` documents
+        (and one eight times as wide), so that the server reads about a page rather than
+        everything the segment matches; unbounded if the window holds too few.
+
+        Exact whatever the estimate: documents outside the window sort after every one
+        inside it, so a window that yields ``limit`` documents yields the right ones.
+        """
+        for estimate in (limit, limit * 8) if self.window else ():
+            bound = self.window(self, segment, estimate)
+            if bound is None:
+                break
+            rows = self.find(merge([segment, bound]), limit)
+            if len(rows) >= limit:
+                return rows
+        return self.find(segment, limit)
 
     def find(self, fragment, limit):
         """Up to ``limit`` documents matching this query and ``fragment``, in its ordering."""
