@@ -11,4 +11,5 @@ from topbox.admin import DocumentAdmin
 class ClientAdmin(DocumentAdmin):
     list_display = ("name", "nickName")
     search_fields = ("name", "nickName")
+    search_help_text = "Paste a client's id, or part of its name or nickname."
     sortable_by = ("name",)  # the indexed order

@@ -6,8 +6,10 @@ from topbox.documents import Document
 class Client(Document):
     """A company that uses Topbox; holds the client's global properties."""
 
-    name = fields.StringField(max_length=200)
-    nickName = fields.StringField(max_length=100, blank=True)
+    name = fields.StringField(max_length=200, verbose_name="name", help_text="The company's full name.")
+    nickName = fields.StringField(
+        max_length=100, blank=True, verbose_name="nickname", help_text="The short name staff use for the company."
+    )
 
     meta = {
         "collection": "client",
@@ -16,4 +18,7 @@ class Client(Document):
     }
 
     def __str__(self):
-        return self.name
+        """ "Acme Footwear Inc. (Acme)": the name, and the nickName staff know it by."""
+        if self.nickName and self.nickName != self.name:
+            return f"{self.name} ({self.nickName})"
+        return self.name or ""

@@ -1,14 +1,20 @@
 from django_mongoengine import fields
 
 from clients.documents import Client
-from topbox.documents import Document, ReferenceField
+from topbox.documents import Document, ReferenceField, referenced
 
 
 class Engagement(Document):
     """One source of a client's data: Twitter, Facebook, Phone, Chat, SMS, ..."""
 
-    clientId = ReferenceField(Client)
-    name = fields.StringField(max_length=100)
+    clientId = ReferenceField(Client, verbose_name="client", help_text="The client whose data this source holds.")
+    name = fields.StringField(
+        max_length=100,
+        verbose_name="source",
+        help_text="The channel the interactions come from: Chat, Phone, SMS, Twitter, Facebook, ...",
+    )
+
+    label_references = ("clientId",)
 
     meta = {
         "collection": "engagement",
@@ -17,4 +23,6 @@ class Engagement(Document):
     }
 
     def __str__(self):
-        return self.name
+        """ "Chat · Acme Footwear Inc.": the source and its client, since every client has a Chat."""
+        client = referenced(self, "clientId")
+        return f"{self.name} · {client.name}" if client is not None else f"{self.name} · (no client)"

@@ -1,18 +1,21 @@
 from bson import ObjectId
 from django.contrib import admin
+from django.contrib.admin import SimpleListFilter
 from django.urls import reverse
 
 from clients.documents import Client
 from engagements.documents import Engagement
 from engagements.selectors import engagement_ids
 from interactions.documents import SENTIMENTS, Interaction
-from interactions.selectors import interaction_counts
-from topbox.admin import Children, DocumentAdmin, Link, referenced
-from topbox.admin.filters import ChoicesFilter, DateRangeFilter, ExactValueFilter, ReferenceFilter
+from interactions.selectors import csv_file_counts, interaction_counts
+from topbox.admin import Children, DocumentAdmin, Link, referenced, search
+from topbox.admin.filters import MAX_CHOICES, ChoicesFilter, DateRangeFilter, ExactValueFilter, ReferenceFilter
+from topbox.admin.widgets import utc
 
 admin.site.register_children(Client, Children(Interaction, param="client", label="Interactions"))
 admin.site.register_children(
-    Engagement, Children(Interaction, param="engagement", label="Interactions", count=interaction_counts)
+    Engagement,
+    Children(Interaction, param="engagement", label="Interactions", count=interaction_counts, field="engagementId"),
 )
 admin.site.register_link(Client, Link("Statistics", lambda client: reverse("admin-client-dashboard", args=[client.pk])))
 admin.site.register_link(
@@ -54,6 +57,30 @@ class EngagementFilter(ReferenceFilter):
         return super().targets(request)
 
 
+class SourceFileFilter(SimpleListFilter):
+    """The CSV file the rows came from (``custom.csvName``), listed with their row counts
+    for the chosen engagement (one aggregation over its interactions, on its index)."""
+
+    title = "source file (of the chosen engagement)"
+    parameter_name = "file"
+
+    def lookups(self, request, model_admin):
+        engagement = request.GET.get(EngagementFilter.parameter_name, "")
+        choices = []
+        if ObjectId.is_valid(engagement):
+            counts = csv_file_counts(ObjectId(engagement), MAX_CHOICES)
+            choices = [(name, f"{name} ({count:,} rows)") for name, count in counts]
+        if self.value() and self.value() not in {name for name, _ in choices}:
+            choices.append((self.value(), self.value()))
+        return choices
+
+    def has_output(self):
+        return True
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(__raw__={"custom.csvName": self.value()})
+
+
 class AgentFilter(ExactValueFilter):
     """One agent's interactions, exactly (the dashboard links here); searching matches substrings."""
 
@@ -63,19 +90,46 @@ class AgentFilter(ExactValueFilter):
 
 
 class DateFilter(DateRangeFilter):
-    title = "date"
+    title = "date (UTC)"
     field_name = "interactionDate"
 
 
 @admin.register(Interaction)
 class InteractionAdmin(DocumentAdmin):
-    list_display = ("interactionDate", "agentName", "sentiment", "engagement", "client")
-    list_filter = (SentimentFilter, ClientFilter, EngagementFilter, DateFilter, AgentFilter)
+    list_display = ("date", "agentName", "sentiment", "engagement", "client")
+    list_filter = (SentimentFilter, ClientFilter, EngagementFilter, SourceFileFilter, DateFilter, AgentFilter)
     list_select_related = ("engagementId__clientId",)
     readonly_fields = ("client",)  # on the detail page too: one click to the client
     search_fields = ("agentName",)
-    search_help_text = "Search by agent name."
-    sortable_by = ("interactionDate",)  # newest first by default; the (date, id) index serves both ways
+    search_help_text = (
+        "Paste an id (of an interaction, an engagement or a client), a CSV file name (….csv), or part of an agent's "
+        f"name. With a client, an engagement or dates chosen, words in the source record are searched too, among the "
+        f"newest {search.SCAN_LIMIT:,} interactions of that selection."
+    )
+    csv_name_field = "custom.csvName"
+    text_search = search.TextSearch(
+        field="custom",
+        text_fields=("agentName",),
+        scope_params=("client", "engagement", "date_from", "date_to"),
+        newest_first=(("interactionDate", -1), ("_id", -1)),
+    )
+    # Newest first by default; the (date, id), (agent, date, id) and (sentiment, date, id)
+    # indexes serve each order both ways.
+    sortable_by = ("date", "agentName", "sentiment")
+
+    def get_id_searches(self):
+        return [
+            *super().get_id_searches(),
+            search.IdSearch(Engagement, lambda engagement_id: {"engagementId": engagement_id}),
+            search.IdSearch(Client, lambda client_id: {"engagementId__in": engagement_ids([client_id])}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()  # an interaction being added has no client yet
+
+    @admin.display(description="date (UTC)", ordering="interactionDate")
+    def date(self, interaction):
+        return utc(interaction.interactionDate)
 
     @admin.display(description="engagement")
     def engagement(self, interaction):

@@ -13,11 +13,28 @@ class Interaction(Document):
     ``custom`` keeps the original source record as it came in.
     """
 
-    engagementId = ReferenceField(Engagement)
-    interactionDate = fields.DateTimeField()  # stored in UTC
-    agentName = fields.StringField(max_length=200, blank=True)
-    sentiment = fields.StringField(choices=[(s, s) for s in SENTIMENTS], blank=True)
-    custom = FreeFormDictField(blank=True)
+    engagementId = ReferenceField(
+        Engagement, verbose_name="engagement", help_text="The source (and so the client) the interaction came from."
+    )
+    interactionDate = fields.DateTimeField(verbose_name="date (UTC)", help_text="When it happened, in UTC.")
+    agentName = fields.StringField(
+        max_length=200,
+        blank=True,
+        verbose_name="agent",
+        help_text="The agent who handled it, as the source names them.",
+    )
+    sentiment = fields.StringField(
+        choices=[(s, s) for s in SENTIMENTS],
+        blank=True,
+        verbose_name="sentiment",
+        help_text="The customer's sentiment, if it was rated.",
+    )
+    custom = FreeFormDictField(
+        blank=True,
+        verbose_name="source record",
+        help_text="The original record as the source sent it (custom), a JSON object: "
+        "a CSV row with csvName and csvLine, a chat transcript, a tweet, ...",
+    )
 
     meta = {
         "collection": "interaction",
@@ -27,6 +44,7 @@ class Interaction(Document):
             ("-interactionDate", "-id"),
             ("agentName", "-interactionDate", "-id"),
             ("sentiment", "-interactionDate", "-id"),  # the admin's sentiment filter
+            ("custom.csvName", "-interactionDate", "-id"),  # the admin's search by CSV file name
             # One interaction per CSV row: re-ingesting a file adds nothing (interactions.ingest).
             # Partial, so that records without a line number (the fixtures' CSV rows) are free.
             {
@@ -40,4 +58,5 @@ class Interaction(Document):
     }
 
     def __str__(self):
-        return f"{self.agentName or 'unknown agent'} at {self.interactionDate:%Y-%m-%d %H:%M}"
+        when = f"{self.interactionDate:%Y-%m-%d %H:%M} UTC" if self.interactionDate else "an unknown date"
+        return f"{self.agentName or 'unknown agent'} at {when}"

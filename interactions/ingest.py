@@ -40,6 +40,7 @@ import bson
 
 from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
+from topbox import history
 from topbox.documents import confirm_parents
 from topbox.errors import InvalidArguments, Unprocessable
 from topbox.fields import MAX_DOCUMENT_BYTES, is_valid_unicode, storage_problems
@@ -145,14 +146,15 @@ class RowRejected(Exception):
     """One row that cannot become an interaction; the message is the reason."""
 
 
-def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on_progress=None):
+def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on_progress=None, by=None, via=None):
     """Ingest a CSV file into ``engagement``'s interactions; return an :class:`IngestResult`.
 
     ``stream`` is a binary file object positioned at the start of the file (seekable when
     ``options.strict`` or ``options.replace``: the file is read twice); ``csv_name`` is
     stored as ``custom.csvName`` and keys the rows with their line numbers. Every rejected
     row is passed to ``on_reject(problem, header, fields)``; ``on_progress(rows)`` is called
-    after each batch with the number of rows read so far.
+    after each batch with the number of rows read so far. ``by`` (a user) and ``via`` ("the
+    API") are recorded in the engagement's history, one entry for the whole file.
 
     Bad rows are stored nowhere and counted in the result. Raises :class:`IngestError`
     (nothing written) when the header is unusable, when a strict or replacing ingest finds
@@ -199,6 +201,14 @@ def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on
     if result.replaced and not options.dry_run:
         rollups.rebuild([engagement.pk])  # what was deleted, counted again from what is stored
     result.seconds = time.monotonic() - started
+    if by is not None and not options.dry_run:
+        replaced = f", {result.replaced} replaced first" if result.replaced else ""
+        history.bulk(
+            by,
+            engagement,
+            f"Ingested {csv_name} through {via or 'an ingest'}: {result.rows} rows read, {result.inserted} added, "
+            f"{result.already_present} already present{replaced}, {result.rejected} rejected.",
+        )
     return result
 
 

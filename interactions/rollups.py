@@ -147,6 +147,10 @@ def bound_day(engagement_ids, sentiments, start, needed, descending=True):
                 reached += by_day[day]
                 if reached >= needed:
                     return day
+        # Nothing beyond the window (the end of the data is near, so this reads little)?
+        beyond = {"$lt": days["$gte"]} if descending else {"$gt": days["$lte"]}
+        if not any(collection().find_one({**scope, "day": beyond}, {"_id": 1}) for scope in scopes):
+            return None
     return None
 
 

@@ -26,6 +26,18 @@ def interaction_counts(engagement_ids):
     return count_references(Interaction, "engagementId", engagement_ids)
 
 
+def csv_file_counts(engagement_id, limit):
+    """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``:
+    one aggregation over that engagement's interactions (its index)."""
+    pipeline = [
+        {"$match": {"engagementId": engagement_id, "custom.csvName": {"$exists": True}}},
+        {"$group": {"_id": "$custom.csvName", "rows": {"$sum": 1}}},
+        {"$sort": {"_id": 1}},
+        {"$limit": limit},
+    ]
+    return [(row["_id"], row["rows"]) for row in Interaction._get_collection().aggregate(pipeline)]
+
+
 def last_date(engagement_ids=None):
     """The latest ``interactionDate`` of the interactions of ``engagement_ids`` (None: of
     every engagement), or None if they have none.

@@ -72,7 +72,8 @@ class InteractionViewSet(DocumentViewSet):
         if ordering.field != DATE or (segment and set(segment) != {DATE}):
             return None
         if not segment and ordering.direction == -1:
-            start = None  # the first page, newest first
+            bounds = query.filter.get(DATE)
+            start = bounds.get("$lt") if isinstance(bounds, dict) else None  # newest first, from `to` if given
         elif isinstance(condition, dict) and list(condition) == ["$lt" if ordering.direction == -1 else "$gt"]:
             start = next(iter(condition.values()))
         else:
@@ -261,7 +262,8 @@ class InteractionImportView(NestedRouteMixin, APIView):
         params = ImportParams.from_query(request.query_params)
         engagement_id = self.get_parent().pk
         stream, name = self.upload(request, params.validated_data.get("name"))
-        result = ingest_csv(stream, name, Engagement.objects.get(pk=engagement_id), params.options())
+        engagement = Engagement.objects.get(pk=engagement_id)
+        result = ingest_csv(stream, name, engagement, params.options(), by=request.user, via="the API")
         body = result_body(result)
         return Response(body, status=status.HTTP_201_CREATED if result.inserted else status.HTTP_200_OK)
 

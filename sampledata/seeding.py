@@ -23,7 +23,7 @@ from clients.documents import Client
 from engagements.documents import Engagement
 from interactions import rollups
 from interactions.documents import Interaction
-from topbox import extjson
+from topbox import extjson, history
 from topbox.documents import confirm_parents, field_errors, missing_references, reference_id, unique_conflicts
 from topbox.fields import MAX_DOCUMENT_BYTES, storage_problems
 
@@ -49,8 +49,10 @@ class CollectionResult:
     removed: int = 0
 
 
-def seed(directory=FIXTURES_DIR, flush=False):
+def seed(directory=FIXTURES_DIR, flush=False, by=None):
     """Load every fixture file in ``directory``; with ``flush``, empty the collections first.
+
+    With ``by`` (a user), each collection's counts are one entry of the history.
 
     Returns a :class:`CollectionResult` per collection. Raises :class:`FixtureError`
     before writing anything if any record is malformed.
@@ -71,7 +73,18 @@ def seed(directory=FIXTURES_DIR, flush=False):
         results[document_cls].added = len(added)
         if document_cls is Interaction:
             rollups.record(added=added)
+    if by is not None:
+        record(by, results, f"Seeded from {Path(directory).name}/ through manage.py seed")
     return list(results.values())
+
+
+def record(user, results, what):
+    """One history entry per collection: ``{document class: CollectionResult}``."""
+    for document_cls, result in results.items():
+        removed = f", {result.removed} removed first" if result.removed else ""
+        history.collection(
+            user, document_cls, f"{what}: {result.added} added, {result.present} already present{removed}."
+        )
 
 
 def read_fixture(path, document_cls):

@@ -58,6 +58,10 @@ def ReferenceField(document_type, **kwargs):  # noqa: N802 - reads like the fiel
 
 
 class Document(django_mongoengine.Document):
+    # The references ``__str__`` reads: whoever lists many documents loads these first
+    # (:func:`load_labels`), so labels cost no query each.
+    label_references = ()
+
     meta = {
         "abstract": True,
         # Indexes are created by `manage.py ensure_indexes` at deploy time, not on first use.
@@ -293,12 +297,59 @@ def field_errors(error):
     }
 
 
+def referenced(document, name):
+    """The document that ``document.<name>`` points at, without a query if it was loaded already
+    (the admin loads a page's references in one query: ``topbox.admin.changelist``).
+
+    None if the reference is empty or its target is missing (MongoEngine would raise).
+    """
+    value = document._data.get(name)
+    target = type(document)._fields[name].document_type
+    if value is None or isinstance(value, target):
+        return value
+    return target.objects(pk=reference_id(document, name)).first()
+
+
 def reference_id(document, name):
     """The id a reference field holds, read without dereferencing it (no query)."""
     value = document._data.get(name)
     if value is None:
         return None
     return getattr(value, "pk", None) or getattr(value, "id", value)
+
+
+def prefetch_references(documents, paths):
+    """Load what ``paths`` ("engagementId", "engagementId__clientId") reference, one query per hop.
+
+    The loaded documents replace the ids in the documents' data, so reading the field
+    afterwards runs no query. A missing target leaves the id in place.
+    """
+    for path in paths:
+        level = documents
+        for name in path.split("__"):
+            level = _load_references(level, name)
+
+
+def load_labels(documents):
+    """Load what the documents' labels read (``label_references``): one query per reference."""
+    if documents:
+        prefetch_references(documents, type(documents[0]).label_references)
+    return documents
+
+
+def _load_references(documents, name):
+    if not documents:
+        return []
+    target = type(documents[0])._fields[name].document_type
+    loaded = {value.pk: value for value in (d._data.get(name) for d in documents) if isinstance(value, Document)}
+    wanted = {reference_id(d, name) for d in documents} - {None} - loaded.keys()
+    if wanted:
+        loaded.update((document.pk, document) for document in target.objects(pk__in=list(wanted)))
+    for document in documents:
+        found = loaded.get(reference_id(document, name))
+        if found is not None:
+            document._data[name] = found
+    return list(loaded.values())
 
 
 def ensure_indexes():

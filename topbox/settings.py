@@ -243,6 +243,7 @@ SPECTACULAR_SETTINGS = {
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["topbox.formats"]  # dates shown with their zone: 2020-05-16 12:00:00 UTC
 USE_I18N = True
 USE_TZ = True
 

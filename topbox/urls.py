@@ -6,10 +6,13 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import routers
 
+from clients.selectors import client_choices
 from clients.views import ClientViewSet
+from engagements.selectors import engagement_choices
 from engagements.views import EngagementViewSet
 from interactions import pages
 from interactions.views import InteractionImportView, InteractionStatsView, InteractionViewSet
+from topbox.api.choices import ChoicesView
 from topbox.api.root import APIRootView
 from topbox.health import healthz
 
@@ -65,6 +68,9 @@ urlpatterns = [
         InteractionImportView.as_view(),
         name="engagement-imports",
     ),
+    # The admin's pickers (topbox.api.choices), before the routers' /<collection>/<id>.
+    re_path(r"^clients/choices/?$", ChoicesView.as_view(choices=client_choices), name="client-choices"),
+    re_path(r"^engagements/choices/?$", ChoicesView.as_view(choices=engagement_choices), name="engagement-choices"),
     path("", include(router.urls)),
 ]
 

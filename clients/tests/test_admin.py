@@ -21,7 +21,7 @@ def test_list_shows_name_nickname_and_engagement_count(admin_client, acme):
     make_client("Zenith Bank", "Zen")
     response = admin_client.get("/admin/clients/client/")
     page = response.content.decode()
-    assert [str(c) for c in response.context["cl"].result_list] == ["Acme Footwear Inc.", "Zenith Bank"]
+    assert [str(c) for c in response.context["cl"].result_list] == ["Acme Footwear Inc. (Acme)", "Zenith Bank (Zen)"]
     assert '<td class="field-nickName">Acme</td>' in page
     assert f'<a href="/admin/engagements/engagement/?client={acme.pk}">2 engagements</a>' in page
     assert "0 engagements" in page
@@ -32,7 +32,7 @@ def test_search_by_name_or_nickname(admin_client, acme, term):
     make_client("Zenith Bank", "Zen")
     make_client("Other", "Different")
     found = [str(c) for c in admin_client.get(f"/admin/clients/client/?q={term}").context["cl"].result_list]
-    assert found == (["Zenith Bank"] if term == "Zen" else ["Acme Footwear Inc."])
+    assert found == (["Zenith Bank (Zen)"] if term == "Zen" else ["Acme Footwear Inc. (Acme)"])
 
 
 def test_one_click_to_the_clients_engagements_and_interactions(admin_client, two_clients):
@@ -46,7 +46,7 @@ def test_one_click_to_the_clients_engagements_and_interactions(admin_client, two
     assert f'href="{interactions_url}"' in page
 
     engagements = admin_client.get(engagements_url).context["cl"].result_list
-    assert sorted(str(e) for e in engagements) == ["Chat", "Phone"]
+    assert sorted(str(e) for e in engagements) == ["Chat · Acme Footwear Inc.", "Phone · Acme Footwear Inc."]
     interactions = admin_client.get(interactions_url).context["cl"].result_list
     assert [i.agentName for i in interactions] == ["John Ford"]
 
@@ -59,7 +59,10 @@ def test_change_page_links_to_engagements_and_interactions(admin_client, acme):
 
 def test_deleting_a_client_with_engagements_is_refused_with_the_count(admin_client, acme):
     url = f"/admin/clients/client/{acme.pk}/delete/"
-    message = f"Client {acme.pk} is still referenced by 2 engagements; delete or move them first."
+    message = (
+        f'Client <a href="/admin/clients/client/{acme.pk}/change/">Acme Footwear Inc. (Acme)</a> is still referenced'
+        f' by <a href="/admin/engagements/engagement/?client={acme.pk}">2 engagements</a>; delete or move them first.'
+    )
     assert message in admin_client.get(url).content.decode()
     response = admin_client.post(url, {"post": "yes"})
     assert response.status_code == 200
@@ -72,7 +75,7 @@ def test_bulk_deleting_clients_with_engagements_is_refused(admin_client, acme):
     empty = make_client("Empty Co", "Empty")
     data = {"action": "delete_selected", "_selected_action": [str(acme.pk), str(empty.pk)], "post": "yes"}
     response = admin_client.post("/admin/clients/client/", data)
-    assert "still referenced by 2 engagements" in response.content.decode()
+    assert f'?client={acme.pk}">2 engagements</a>; delete or move them first.' in response.content.decode()
     assert Client.objects.count() == 2
 
 
@@ -82,7 +85,7 @@ def test_a_client_without_engagements_is_deleted_and_logged(admin_client):
     assert response.status_code == 302
     assert Client.objects.count() == 0
     entry = LogEntry.objects.get()
-    assert (entry.object_id, entry.action_flag, entry.object_repr) == (str(empty.pk), DELETION, "Empty Co")
+    assert (entry.object_id, entry.action_flag, entry.object_repr) == (str(empty.pk), DELETION, str(empty))
 
 
 def test_add_and_edit_a_client(admin_client):

@@ -25,7 +25,7 @@ def test_list_shows_name_client_link_and_interaction_count(admin_client, data):
     page = admin_client.get("/admin/engagements/engagement/").content.decode()
     acme, phone = data["acme"], data["phone"]
     assert (
-        f'<td class="field-client"><a href="/admin/clients/client/{acme.pk}/change/">Acme Footwear Inc.</a></td>'
+        f'<td class="field-client"><a href="/admin/clients/client/{acme.pk}/change/">Acme Footwear Inc. (Acme)</a></td>'
         in page
     )
     assert f'<a href="/admin/interactions/interaction/?engagement={phone.pk}">3 interactions</a>' in page
@@ -34,7 +34,7 @@ def test_list_shows_name_client_link_and_interaction_count(admin_client, data):
 
 def test_filter_by_client(admin_client, data):
     response = admin_client.get(f"/admin/engagements/engagement/?client={data['acme'].pk}")
-    assert names(response) == ["Chat", "Phone"]
+    assert names(response) == ["Chat · Acme Footwear Inc.", "Phone · Acme Footwear Inc."]
     filters = response.content.decode().split('id="changelist-filter"')[1]
     assert "Zenith Bank" in filters  # the other client is offered
 
@@ -42,20 +42,26 @@ def test_filter_by_client(admin_client, data):
 def test_filter_by_source_name(admin_client, data):
     make_engagement(data["zenith"], "Phone")
     response = admin_client.get("/admin/engagements/engagement/?source=Phone")
-    assert [str(e.clientId) for e in response.context["cl"].result_list] == ["Acme Footwear Inc.", "Zenith Bank"]
+    assert [str(e.clientId) for e in response.context["cl"].result_list] == [
+        "Acme Footwear Inc. (Acme)",
+        "Zenith Bank (Zen)",
+    ]
     assert '<a href="?source=SMS">SMS</a>' in response.content.decode()
 
 
 def test_search(admin_client, data):
-    assert names(admin_client.get("/admin/engagements/engagement/?q=sm")) == ["SMS"]
+    assert names(admin_client.get("/admin/engagements/engagement/?q=sm")) == ["SMS · Zenith Bank"]
 
 
-def test_client_is_edited_with_an_objectid_input_showing_its_target(admin_client, data):
+def test_client_is_picked_with_only_the_current_one_loaded_and_its_target_linked(admin_client, data):
     phone = data["phone"]
     page = admin_client.get(f"/admin/engagements/engagement/{phone.pk}/change/").content.decode()
-    assert '<select name="clientId"' not in page
-    assert f'<input type="text" name="clientId" value="{data["acme"].pk}"' in page
-    assert f'Client: <a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc.</a>' in page
+    select = page.split('<select name="clientId"')[1].split("</select>")[0]
+    assert 'class="admin-autocomplete" data-ajax--url="/clients/choices"' in select
+    assert select.count("<option") == 2  # the empty one and the current client: never every client
+    assert f'<option value="{data["acme"].pk}" selected>Acme Footwear Inc. (Acme)</option>' in select
+    assert "admin/js/vendor/select2/select2.full" in page
+    assert f'Client: <a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc. (Acme)</a>' in page
 
 
 @pytest.mark.parametrize(
@@ -97,8 +103,9 @@ def test_deleting_an_engagement_with_interactions_is_refused_with_the_count(admi
     phone = data["phone"]
     response = admin_client.post(f"/admin/engagements/engagement/{phone.pk}/delete/", {"post": "yes"})
     assert (
-        f"Engagement {phone.pk} is still referenced by 3 interactions; delete or move them first."
-        in response.content.decode()
+        f'Engagement <a href="/admin/engagements/engagement/{phone.pk}/change/">Phone · Acme Footwear Inc.</a> is still'
+        f' referenced by <a href="/admin/interactions/interaction/?engagement={phone.pk}">3 interactions</a>;'
+        " delete or move them first." in response.content.decode()
     )
     assert Engagement.objects(pk=phone.pk).count() == 1
 
@@ -107,8 +114,11 @@ def test_bulk_delete_of_engagements_without_interactions(admin_client, data):
     selected = {"action": "delete_selected", "_selected_action": [str(data["chat"].pk), str(data["sms"].pk)]}
     confirmation = admin_client.post("/admin/engagements/engagement/", selected).content.decode()
     assert "Engagements: 2" in confirmation
-    assert f'Engagement: <a href="/admin/engagements/engagement/{data["chat"].pk}/change/">Chat</a>' in confirmation
+    assert (
+        f'Engagement: <a href="/admin/engagements/engagement/{data["chat"].pk}/change/">Chat · Acme Footwear Inc.</a>'
+        in confirmation
+    )
     response = admin_client.post("/admin/engagements/engagement/", {**selected, "post": "yes"})
     assert [str(m) for m in response.wsgi_request._messages] == ["Successfully deleted 2 engagements."]
-    assert sorted(str(e) for e in Engagement.objects) == ["Phone"]
+    assert sorted(e.name for e in Engagement.objects) == ["Phone"]
     assert Engagement.objects(pk=ObjectId()).count() == 0

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import re
 
 import pytest
 from django.contrib.admin.models import DELETION, LogEntry
@@ -41,9 +42,13 @@ def test_list_shows_date_agent_sentiment_and_links_newest_first(admin_client, da
     page = response.content.decode()
     row = page.split(f'value="{data["today"].pk}"')[1].split("</tr>")[0]
     assert '<td class="field-agentName">John Ford</td>' in row
+    assert f'<th class="field-date"><a href="/admin/interactions/interaction/{data["today"].pk}/change/">' in row
+    assert f"{data['today'].interactionDate:%Y-%m-%d %H:%M:%S} UTC</a>" in row
+    headers = [re.sub("<[^>]+>", "", h).strip() for h in re.findall(r'<div class="text">(.*?)</div>', page)]
+    assert headers[1:6] == ["Date (UTC)", "Agent", "Sentiment", "Engagement", "Client"]
     assert '<td class="field-sentiment">Negative</td>' in row
-    assert f'<a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone</a>' in row
-    assert f'<a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc.</a>' in row
+    assert f'<a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone · Acme Footwear Inc.</a>' in row
+    assert f'<a href="/admin/clients/client/{data["acme"].pk}/change/">Acme Footwear Inc. (Acme)</a>' in row
     assert listed(admin_client.get(f"{URL}?o=1"), data) == ["old", "none", "week", "today"]
 
 
@@ -95,10 +100,28 @@ def test_engagement_choices_narrow_to_the_chosen_client(admin_client, data):
     assert "Phone" not in engagements
 
 
-def test_bad_filter_values_show_djangos_error_page(admin_client, data):
-    for query in ("date_from=yesterday", "client=nope", "sentiment=Furious"):
-        response = admin_client.get(f"{URL}?{query}", follow=True)
-        assert response.redirect_chain == [(f"{URL}?e=1", 302)]
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("date_from=yesterday", "date: &#x27;yesterday&#x27; is not a date (YYYY-MM-DD)"),
+        ("client=nope", "client: not an ObjectId"),
+        ("sentiment=Furious", "sentiment: not one of the choices"),
+        ("colour=red", "Unknown filter parameter: colour. This list is filtered by: agent, client, date_from, date_to, "
+         "engagement, file, sentiment (and searched with q)."),
+    ],
+)  # fmt: skip
+def test_a_bad_parameter_says_what_was_wrong(admin_client, data, query, message):
+    response = admin_client.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'<p class="errornote">{message}</p>' in page
+    assert f'<a href="{URL}">Show every interaction</a>' in page
+
+
+def test_no_dead_show_all(admin_client, data):
+    assert "Show all" not in admin_client.get(URL).content.decode()
+    filtered = admin_client.get(f"{URL}?sentiment=Negative").content.decode()
+    assert '1 result (<a href="?">Show all</a>)' in filtered  # back to the whole list
 
 
 def test_bulk_delete_states_what_it_removes_then_removes_it(admin_client, data):
@@ -141,7 +164,7 @@ def test_editing_custom_saves_the_json_object(admin_client, data):
     )
     assert response.status_code == 302
     assert Interaction.objects.get(pk=interaction.pk).custom == custom
-    assert "Changed Custom." in LogEntry.objects.get().get_change_message()
+    assert "Changed Source record." in LogEntry.objects.get().get_change_message()
 
 
 @pytest.mark.parametrize(
@@ -163,11 +186,16 @@ def test_editing_custom_validates_json_and_mongodb_keys(admin_client, data, cust
     assert Interaction.objects.get(pk=interaction.pk).custom == {"csvName": "2020_16_05_report.csv"}
 
 
-def test_engagement_reference_is_an_objectid_input_validated_on_save(admin_client, data):
+def test_engagement_is_picked_and_validated_on_save(admin_client, data):
     interaction = data["today"]
     page = admin_client.get(f"{URL}{interaction.pk}/change/").content.decode()
-    assert '<select name="engagementId"' not in page
-    assert f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone</a>' in page
+    select = page.split('<select name="engagementId"')[1].split("</select>")[0]
+    assert 'data-ajax--url="/engagements/choices"' in select
+    assert select.count("<option") == 2
+    assert (
+        f'Engagement: <a href="/admin/engagements/engagement/{data["phone"].pk}/change/">Phone · Acme Footwear Inc.</a>'
+        in page
+    )
     response = admin_client.post(
         f"{URL}{interaction.pk}/change/", interaction_form(interaction, engagementId=str(data["acme"].pk))
     )
@@ -200,3 +228,26 @@ def test_adding_an_interaction(admin_client, data):
     assert admin_client.post(f"{URL}add/", new).status_code == 302
     added = Interaction.objects.get(agentName="New Agent")
     assert (added.engagementId, added.custom) == (data["chat"], {"source": "admin"})
+
+
+def test_the_add_form_starts_empty_and_valid(admin_client, data):
+    page = admin_client.get(f"{URL}add/").content.decode()
+    assert '<textarea name="custom"' in page
+    assert page.split('<textarea name="custom"')[1].split(">", 1)[1].startswith("\n{}</textarea>")
+    assert "None" not in page.split('id="content-main"')[1].split("</form>")[0]
+    select = page.split('<select name="engagementId"')[1].split("</select>")[0]
+    assert select.count("<option") == 1  # nothing chosen yet
+    form = {"engagementId": str(data["chat"].pk), "interactionDate_0": "2020-05-16", "interactionDate_1": "12:00:00"}
+    response = admin_client.post(f"{URL}add/", {**form, "agentName": "", "sentiment": "", "custom": "{}"})
+    assert response.status_code == 302
+    added = Interaction.objects.get(engagementId=data["chat"].pk, interactionDate=datetime.datetime(2020, 5, 16, 12))
+    assert added.custom == {}
+
+
+def test_sorting_by_agent_and_sentiment(admin_client, data):
+    page = admin_client.get(URL).content.decode()
+    assert 'href="?o=2.-1"' in page  # the agent's and the sentiment's headers sort
+    assert 'href="?o=3.-1"' in page
+    assert listed(admin_client.get(f"{URL}?o=2"), data) == ["none", "today", "old", "week"]  # Ann, John, Jon, Mary
+    assert listed(admin_client.get(f"{URL}?o=-2"), data) == ["week", "old", "today", "none"]
+    assert listed(admin_client.get(f"{URL}?o=3"), data) == ["none", "today", "old", "week"]  # -, Neg, Neu, Pos

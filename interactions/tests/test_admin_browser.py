@@ -45,7 +45,7 @@ def test_staff_finds_an_interaction_and_follows_it_to_its_client(page, screensho
     expect(page.locator("#id_custom")).to_have_value('{\n  "csvName": "2020_16_05_report.csv"\n}')
     screenshot("interaction")
 
-    expect(page.locator(".reference-target")).to_have_text("Engagement: Phone")
+    expect(page.locator(".reference-target")).to_have_text("Engagement: Phone · Acme Footwear Inc.")
     page.locator(".field-client").get_by_role("link", name="Acme Footwear Inc.").click()
     expect(page.locator("h1")).to_have_text("Change client")
     expect(page.locator("#id_name")).to_have_value("Acme Footwear Inc.")

@@ -24,9 +24,10 @@ def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, inte
     assert len(response.context["cl"].result_list) == 50
     finds = [collection for name, collection in mongo_commands if name == "find"]
     # The page once, its engagements in one batch, their clients in one batch. The other
-    # queries fill the filter sidebar (clients, engagements), not the rows.
+    # queries fill the filter sidebar (clients; engagements and, for their labels, their
+    # clients in one batch), not the rows.
     assert finds.count("interaction") == 1
-    assert sorted(finds) == ["client", "client", "engagement", "engagement", "interaction"]
+    assert sorted(finds) == ["client", "client", "client", "engagement", "engagement", "interaction"]
 
 
 def test_client_counts_come_in_one_aggregation_per_page(admin_client, interactions, mongo_commands):
@@ -50,7 +51,8 @@ def test_filtered_page_counts_its_matches(admin_client, interactions, mongo_comm
     cl = admin_client.get(f"/admin/interactions/interaction/?engagement={engagement.pk}").context["cl"]
     assert cl.result_count == 20
     on_interactions = sorted(name for name, collection in mongo_commands if collection == "interaction")
-    assert on_interactions == ["aggregate", "find"]  # count_documents is an aggregation; no total counted
+    # count_documents is an aggregation, the engagement's source files another; no total counted.
+    assert on_interactions == ["aggregate", "aggregate", "find"]
 
 
 def test_pages_are_contiguous(admin_client, interactions):

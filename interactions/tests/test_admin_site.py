@@ -102,9 +102,9 @@ def test_changes_are_kept_in_the_history_of_the_record(admin_client, records):
     assert entry.content_type.app_label == "interactions"
     assert entry.get_admin_url() == url
     history = admin_client.get(f"/admin/interactions/interaction/{interaction.pk}/history/").content.decode()
-    assert "Changed AgentName." in history
+    assert "Changed Agent." in history
     other_history = admin_client.get(f"/admin/interactions/interaction/{other.pk}/history/").content.decode()
-    assert "Changed AgentName." not in other_history
+    assert "Changed Agent." not in other_history
 
 
 @pytest.mark.parametrize("model", MODELS)

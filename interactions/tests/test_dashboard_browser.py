@@ -43,7 +43,7 @@ def test_staff_switch_the_interval_and_click_a_bar(page, screenshot, live_server
     log_in(page, "/admin/", "staff", "a-long-admin-password")
     page.click('a[href="/admin/clients/client/"]')
     page.locator("#result_list tr", has_text="Acme Footwear Inc.").get_by_role("link", name="Statistics →").click()
-    expect(page.locator("h1")).to_have_text("Statistics: Acme Footwear Inc.")
+    expect(page.locator("h1")).to_have_text("Statistics: Acme Footwear Inc. (Acme)")
     expect(page.locator("nav.intervals").get_by_role("link", name="Day")).to_have_attribute("aria-current", "page")
     expect(page.locator("#site-name")).to_have_text("Topbox administration")
     screenshot("1-client-last-30-days")
@@ -86,7 +86,7 @@ def test_a_client_team_sees_its_own_dashboard_only(page, screenshot, live_server
 
     log_in(page, f"/clients/{ACME}/dashboard", "acme-team", "acme-team-password-2026")
     page.wait_for_url(re.compile(rf"/clients/{ACME}/dashboard"))
-    expect(page.locator("h1")).to_have_text("Statistics: Acme Footwear Inc.")
+    expect(page.locator("h1")).to_have_text("Statistics: Acme Footwear Inc. (Acme)")
     page.locator("nav.intervals").get_by_role("link", name="Month").click()
     expect(page.locator("#series-title")).to_have_text("Sentiment over time, by month")
     screenshot("1-client-team-by-month")

@@ -9,6 +9,9 @@ from interactions import ingest
 from interactions.documents import Interaction
 from sampledata.factories import make_engagement, make_interaction
 
+# The commands record what they write in the admin's history (SQL).
+pytestmark = pytest.mark.django_db
+
 UTC = datetime.UTC
 HEADER = "interactionDate,agentFirstName,agentLastName,sentiment,callerRegion"
 SEED_ROW = "2020-05-16T12:00:00Z,John,Ford,Negative,NY"

@@ -10,6 +10,9 @@ from interactions.documents import Interaction
 from sampledata import seeding
 from topbox import extjson, mongo
 
+# The commands record what they write in the admin's history (SQL).
+pytestmark = pytest.mark.django_db
+
 SEED_EXAMPLE = {
     "_id": {"$oid": "5f18d12f42262eec0d43567d"},
     "engagementId": {"$oid": "5f18d12f42262eec0d435583"},

@@ -10,6 +10,9 @@ from interactions.documents import SENTIMENTS, Interaction
 from sampledata import synthetic
 from topbox.documents import missing_references
 
+# The commands record what they write in the admin's history (SQL).
+pytestmark = pytest.mark.django_db
+
 CUSTOM_KEYS = {
     "Phone": {"csvName", "agentFirstName", "agentLastName", "callDurationSeconds", "callerRegion", "resolved"},
     "Chat": {"chatId", "agentFirstName", "agentLastName", "transcript", "rating"},
@@ -113,3 +116,15 @@ def test_seed_command_synthetic_refuses(arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("seed", "--synthetic", *arguments, stdout=StringIO())
     assert Interaction.objects.count() == 0
+
+
+@pytest.mark.parametrize(("clients", "engagements"), [(3, 40), (5, 25), (30, 30)])
+def test_clients_and_engagements_are_told_apart(clients, engagements, seeded):
+    synthetic.generate(clients=clients, engagements=engagements, interactions=0)
+    names = [client.name for client in Client.objects]
+    assert len(set(names)) == len(names) == clients + 3  # the fixtures' three too
+    assert len({client.nickName for client in Client.objects}) == clients + 3
+    labels = [str(engagement) for engagement in Engagement.objects]
+    assert len(set(labels)) == len(labels) == engagements + 10
+    if clients == 3:  # the first client's 6th engagement is its second Phone
+        assert "Phone 2 · Initech Footwear Inc." in labels

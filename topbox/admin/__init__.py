@@ -20,7 +20,9 @@ module) is not used.
 Apps register on ``django.contrib.admin.site``: ``@admin.register(Document)``.
 """
 
-from topbox.admin.options import DocumentAdmin, referenced
+from topbox.admin import search
+from topbox.admin.options import DocumentAdmin
 from topbox.admin.sites import Children, Link
+from topbox.documents import referenced
 
-__all__ = ["Children", "DocumentAdmin", "Link", "referenced"]
+__all__ = ["Children", "DocumentAdmin", "Link", "referenced", "search"]

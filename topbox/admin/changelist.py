@@ -8,9 +8,13 @@ counted; and one count, the cheapest the page allows (:meth:`DocumentChangeList.
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
-from mongoengine import Document
 
-from topbox.documents import reference_id
+from topbox.admin.filters import parameter_names
+from topbox.documents import prefetch_references
+
+
+class BadParameters(Exception):
+    """A changelist parameter that is not valid; the message says which and why."""
 
 
 class CountedPaginator(Paginator):
@@ -27,7 +31,11 @@ class DocumentChangeList(ChangeList):
         if remaining:
             # Only the declared filters filter: arbitrary lookups from the query string could
             # run any query (an unindexed scan, a regex) or fail inside the database.
-            raise IncorrectLookupParameters(f"Unknown filter parameters: {', '.join(sorted(remaining))}")
+            accepted = sorted(name for spec in self.list_filter for name in parameter_names(spec))
+            raise IncorrectLookupParameters(
+                f"Unknown filter parameter{'s' if len(remaining) > 1 else ''}: {', '.join(sorted(remaining))}. "
+                f"This list is filtered by: {', '.join(accepted) or 'nothing'} (and searched with q)."
+            )
         queryset = self.root_queryset.clone()
         for spec in self.filter_specs:
             filtered = spec.queryset(request, queryset)
@@ -67,8 +75,11 @@ class DocumentChangeList(ChangeList):
         filters use indexes). The collection's total is not counted again next to a
         filtered count (``show_full_result_count = False``: Django links "Show all" instead).
         """
-        narrowed = self.has_active_filters or bool(self.query) or bool(self.root_queryset._query)
-        return self.queryset.count() if narrowed else self.model._get_collection().estimated_document_count()
+        return self.queryset.count() if self.narrowed else self.model._get_collection().estimated_document_count()
+
+    @property
+    def narrowed(self):
+        return self.has_active_filters or bool(self.query) or bool(self.root_queryset._query)
 
     def get_results(self, request):
         result_count = self.count()
@@ -81,7 +92,9 @@ class DocumentChangeList(ChangeList):
             try:
                 page_query = paginator.page(self.page_num).object_list
             except InvalidPage:
-                raise IncorrectLookupParameters from None
+                raise IncorrectLookupParameters(
+                    f"Page {self.page_num}: there is no such page (pages 1 to {paginator.num_pages})."
+                ) from None
         # Fetched once, as a list: the templates iterate and measure it several times.
         self.result_list = list(page_query)
         prefetch_references(self.result_list, self.list_select_related or ())
@@ -89,35 +102,9 @@ class DocumentChangeList(ChangeList):
 
         self.result_count = result_count
         self.show_full_result_count = False
-        self.full_result_count = None
+        # Unfiltered, the total is the count: no "Show all" link that would show the same list.
+        self.full_result_count = None if self.narrowed else result_count
         self.show_admin_actions = True
         self.can_show_all = can_show_all
         self.multi_page = multi_page
         self.paginator = paginator
-
-
-def prefetch_references(documents, paths):
-    """Load what ``paths`` ("engagementId", "engagementId__clientId") reference, one query per hop.
-
-    The loaded documents replace the ids in the documents' data, so reading the field
-    afterwards runs no query. A missing target leaves the id in place.
-    """
-    for path in paths:
-        level = documents
-        for name in path.split("__"):
-            level = _load_references(level, name)
-
-
-def _load_references(documents, name):
-    if not documents:
-        return []
-    target = type(documents[0])._fields[name].document_type
-    loaded = {value.pk: value for value in (d._data.get(name) for d in documents) if isinstance(value, Document)}
-    wanted = {reference_id(d, name) for d in documents} - {None} - loaded.keys()
-    if wanted:
-        loaded.update((document.pk, document) for document in target.objects(pk__in=list(wanted)))
-    for document in documents:
-        found = loaded.get(reference_id(document, name))
-        if found is not None:
-            document._data[name] = found
-    return list(loaded.values())

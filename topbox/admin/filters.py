@@ -12,6 +12,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
 
 from topbox.dates import at_or_after
+from topbox.documents import load_labels
 
 # A filter lists at most this many choices; beyond, it shows only the chosen one.
 MAX_CHOICES = 100
@@ -69,6 +70,7 @@ class ReferenceFilter(SimpleListFilter):
         if chosen is not None and chosen not in {target.pk for target in targets}:
             found = self.target.objects(pk=chosen).first()
             targets.append(found if found is not None else f"{chosen} (not found)")
+        load_labels([t for t in targets if isinstance(t, self.target)])  # "Chat · Acme": one query, not one each
         return [(str(getattr(t, "pk", chosen)), str(t)) for t in targets]
 
     def targets(self, request):
@@ -201,6 +203,16 @@ class ExactValueFilter(ListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         return queryset if value is None else queryset.filter(**{self.field_name: value})
+
+
+def parameter_names(filter_class):
+    """The query parameters a list filter class reads (without building it: some query)."""
+    name = getattr(filter_class, "parameter_name", None)
+    if name is None:
+        return []
+    if issubclass(filter_class, DateRangeFilter):
+        return [f"{name}_from", f"{name}_to"]
+    return [name]
 
 
 def midnight(day):

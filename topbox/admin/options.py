@@ -5,27 +5,33 @@ It derives from Django's own ``ModelAdmin`` (so its views, admin log, permission
 document fields to form fields (``DjangoField.formfield()`` and its document form).
 """
 
-import re
+from functools import partial
 
 from bson import ObjectId
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin, ShowFacets, helpers, widgets
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import model_ngettext
 from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst, slugify
 from django_mongoengine import fields
 
-from topbox.admin.changelist import DocumentChangeList
+from topbox.admin import export, search
+from topbox.admin.changelist import BadParameters, DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
-from topbox.admin.widgets import link
-from topbox.documents import HasDependents, dependent_counts, has_dependents_rule, reference_id
+from topbox.admin.sites import Children
+from topbox.admin.widgets import ReferencePicker, link
+from topbox.documents import dependent_counts, has_dependents_rule, load_labels, referenced
+from topbox.textsearch import words_filter
 
 # How many of the documents a bulk delete removes are listed on its confirmation page.
 LISTED_FOR_DELETION = 100
-MAX_SEARCH_WORDS = 10
-MAX_SEARCH_WORD = 100
+# How many of its children a parent's page lists (an engagement's newest interactions).
+CHILDREN_LISTED = 20
 
 
 class DocumentAdmin(ModelAdmin):
@@ -38,8 +44,37 @@ class DocumentAdmin(ModelAdmin):
         fields.DateTimeField: {"form_class": forms.SplitDateTimeField, "widget": widgets.AdminSplitDateTime},
     }
 
+    change_list_template = "admin/topbox/change_list.html"
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except IncorrectLookupParameters as error:
+            raise BadParameters(str(error) or "A parameter of this page is not valid.") from None
+
+    def changelist_view(self, request, extra_context=None):
+        """Django's, but a bad parameter is a 400 page saying what was wrong (Django
+        redirects to a page with no reason)."""
+        try:
+            return super().changelist_view(request, extra_context)
+        except BadParameters as error:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"Cannot list {self.opts.verbose_name_plural}",
+                "message": str(error),
+                "opts": self.opts,
+                "changelist_url": request.path,
+            }
+            return TemplateResponse(request, "admin/topbox/bad_parameters.html", context, status=400)
+
     def get_changelist(self, request, **kwargs):
-        return DocumentChangeList
+        return export.ExportChangeList if getattr(request, "topbox_export", False) else DocumentChangeList
+
+    def get_urls(self):
+        opts = self.opts
+        name = f"{opts.app_label}_{opts.model_name}_export"
+        view = self.admin_site.admin_view(partial(export.export_view, self))
+        return [path("export.csv", view, name=name), *super().get_urls()]
 
     def get_object(self, request, object_id, from_field=None):
         """The document, or None for an unknown or malformed id (a 404, not a 500)."""
@@ -56,12 +91,15 @@ class DocumentAdmin(ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request=None, **kwargs):
         if isinstance(db_field, fields.ReferenceField):
+            target = db_field.document_type
+            url = choices_url(target)
             return ReferenceFormField(
-                db_field.document_type,
+                target,
                 site_name=self.admin_site.name,
                 required=db_field.required,
                 label=capfirst(db_field.verbose_name),
                 help_text=db_field.help_text,
+                **({"widget": ReferencePicker(target, url, self.admin_site.name)} if url else {}),
             )
         if isinstance(db_field, fields.DictField):
             return JSONObjectField(required=db_field.required, label=capfirst(db_field.verbose_name))
@@ -72,6 +110,11 @@ class DocumentAdmin(ModelAdmin):
             text = widgets.AdminTextInputWidget if db_field.max_length else widgets.AdminTextareaWidget
             return db_field.formfield(**{"widget": text, **kwargs})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        """An add form starts valid: free-form dicts as ``{}`` (not ``null``)."""
+        empty = {name: {} for name, field in self.model._fields.items() if isinstance(field, fields.DictField)}
+        return {**empty, **super().get_changeform_initial_data(request)}
 
     def get_fields(self, request, obj=None):
         """Read-only, references show as links and dicts as indented JSON."""
@@ -118,11 +161,38 @@ class DocumentAdmin(ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["children"] = [
-                (children.label, children.url(obj), children.count([obj.pk]).get(obj.pk, 0) if children.count else None)
-                for children in self.admin_site.children_of(self.model)
+            kinds = self.admin_site.children_of(self.model)
+            counts = {kind: kind.count([obj.pk]).get(obj.pk, 0) if kind.count else None for kind in kinds}
+            context["children"] = [(kind.label, kind.url(obj), counts[kind]) for kind in kinds]
+            context["child_tables"] = [
+                self.child_table(kind, obj, counts[kind]) for kind in kinds if isinstance(kind, Children) and kind.field
             ]
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def child_table(self, kind, parent, total):
+        """The parent's first ``CHILDREN_LISTED`` children of one kind, each with its own
+        children counted (one query per kind), and a link to all of them."""
+        ordering = kind.model._meta.get("ordering") or ["id"]
+        rows = list(kind.model.objects(**{kind.field: parent.pk}).order_by(*ordering).limit(CHILDREN_LISTED))
+        for row in rows:
+            row._data[kind.field] = parent  # its label reads the parent: no query
+        grandchildren = [g for g in self.admin_site.children_of(kind.model) if isinstance(g, Children) and g.count]
+        counts = {g: g.count([row.pk for row in rows]) for g in grandchildren}
+        return {
+            "label": kind.label,
+            "name": capfirst(kind.model._meta.verbose_name),
+            "columns": [g.label for g in grandchildren],
+            "rows": [
+                (
+                    link(row, self.admin_site.name),
+                    [format_html('<a href="{}">{}</a>', g.url(row), counts[g].get(row.pk, 0)) for g in grandchildren],
+                )
+                for row in rows
+            ],
+            "total": total,
+            "more": total is not None and total > len(rows),
+            "url": kind.url(parent),
+        }
 
     # Deleting: nothing cascades, and a document still referenced is refused.
 
@@ -138,9 +208,10 @@ class DocumentAdmin(ModelAdmin):
     def get_deleted_objects(self, objs, request):
         """Only the documents themselves; those still referenced are "protected", with the counts."""
         documents = list(objs)
+        load_labels(documents[:LISTED_FOR_DELETION])
         dependents = dependent_counts(self.model, [document.pk for document in documents])
         protected = [
-            str(HasDependents(document, dependents[document.pk])) for document in documents if document.pk in dependents
+            self.blocked(document, dependents[document.pk]) for document in documents if document.pk in dependents
         ]
         listed = [
             format_html("{}: {}", capfirst(self.opts.verbose_name), self.link(document))
@@ -150,27 +221,40 @@ class DocumentAdmin(ModelAdmin):
             listed.append(f"… and {len(documents) - LISTED_FOR_DELETION} more")
         return listed, {self.opts.verbose_name_plural: len(documents)}, set(), protected
 
-    def get_search_results(self, request, queryset, search_term):
-        """Every word, case-insensitively, in any of ``search_fields``; bounded terms.
+    def blocked(self, document, counts):
+        """Why ``document`` cannot be deleted: its label, linked, and links to what references it."""
+        children = {
+            kind.model._get_collection_name(): kind
+            for kind in self.admin_site.children_of(self.model)
+            if isinstance(kind, Children)
+        }
+        parts = []
+        for collection, count in counts.items():
+            kind = children.get(collection)
+            text = f"{count} {collection}{'s' if count != 1 else ''}"
+            parts.append(format_html('<a href="{}">{}</a>', kind.url(document), text) if kind else text)
+        return format_html(
+            "{} {} is still referenced by {}; delete or move them first.",
+            capfirst(self.opts.verbose_name),
+            self.link(document),
+            format_html(", ".join(["{}"] * len(parts)), *parts),
+        )
 
-        Each word is an ``$or`` of regular expressions, one per field, even for one field:
-        SecantusDB finds nothing for a bare regular expression on an indexed field, and
-        MongoDB reads both forms alike. MongoDB caps the length of regular expressions, so
-        a term too long finds nothing and says why, rather than failing in the database.
-        """
-        words = search_term.split()
-        if not words:
-            return queryset, False
-        if len(words) > MAX_SEARCH_WORDS or any(len(word) > MAX_SEARCH_WORD for word in words):
-            self.message_user(
-                request,
-                f"Search with at most {MAX_SEARCH_WORDS} words of at most {MAX_SEARCH_WORD} characters.",
-                messages.ERROR,
-            )
-            return queryset.none(), False
-        names = [self.model._fields[name].db_field for name in self.get_search_fields(request)]
-        query = [{"$or": [{name: re.compile(re.escape(word), re.IGNORECASE)} for name in names]} for word in words]
-        return queryset.filter(__raw__={"$and": query}), False
+    # Searching: topbox.admin.search.
+
+    csv_name_field = None  # the stored field a "….csv" term is looked up in
+    text_search = None  # a search.TextSearch: words inside free JSON, within a scope
+
+    def get_id_searches(self):
+        """What a pasted ObjectId finds, tried in order: by default the record itself."""
+        return [search.IdSearch(self.model, lambda object_id: {"pk": object_id})]
+
+    def search_filter(self, request, words):
+        """The raw filter for words: in any of ``search_fields``, case-insensitively."""
+        return words_filter([self.model._fields[name].db_field for name in self.get_search_fields(request)], words)
+
+    def get_search_results(self, request, queryset, search_term):
+        return search.search(self, request, queryset, search_term), False
 
     def response_action(self, request, queryset):
         if not all(ObjectId.is_valid(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
@@ -179,16 +263,12 @@ class DocumentAdmin(ModelAdmin):
         return super().response_action(request, queryset)
 
 
-def referenced(document, name):
-    """The document that ``document.<name>`` points at, without a query if the changelist loaded it.
-
-    None if the reference is empty or its target is missing (MongoEngine would raise).
-    """
-    value = document._data.get(name)
-    target = type(document)._fields[name].document_type
-    if value is None or isinstance(value, target):
-        return value
-    return target.objects(pk=reference_id(document, name)).first()
+def choices_url(document_type):
+    """The API's picker for ``document_type`` (``<model>-choices``), or None if it has none."""
+    try:
+        return reverse(f"{document_type._meta.model_name}-choices")
+    except NoReverseMatch:
+        return None
 
 
 def children_column(children):

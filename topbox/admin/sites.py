@@ -16,13 +16,16 @@ class Children:
     """The documents of ``model`` that point at a parent, as shown on the parent's admin.
 
     ``param`` is the filter of ``model``'s changelist that selects one parent's children;
-    ``count`` (optional) maps a list of parent ids to ``{parent id: number of children}``.
+    ``count`` (optional) maps a list of parent ids to ``{parent id: number of children}``;
+    ``field`` (optional) is ``model``'s reference to the parent: the parent's page then
+    lists its first children (``model``'s ordering, one indexed query).
     """
 
     model: type
     param: str
     label: str
     count: object = None
+    field: str | None = None
 
     def url(self, parent):
         opts = self.model._meta

@@ -257,20 +257,44 @@ def check_query_params(query_params, filter_class=None, *names):
             raise ValidationError({name: [f"Unknown query parameter. Accepted: {', '.join(listed)}."]})
 
 
+TIGHTEST = {"$gt": max, "$gte": max, "$lt": min, "$lte": min}
+
+
 def merge(fragments):
-    """One filter from several: fields merged where they do not collide, else ``$and``."""
+    """One filter from several: conditions on one field merged into one (two bounds of the
+    same kind tightened to the narrower), else ``$and``.
+
+    One condition per field matters: the embedded server answers a top-level ``$and`` with
+    a collection scan.
+    """
     merged, rest = {}, []
     for fragment in fragments:
         for key, value in fragment.items():
             if key not in merged:
                 merged[key] = value
-            elif isinstance(merged[key], dict) and isinstance(value, dict) and not set(merged[key]) & set(value):
-                merged[key] = {**merged[key], **value}
+            elif (combined := _combine(merged[key], value)) is not None:
+                merged[key] = combined
             else:
                 rest.append({key: value})
     if rest:
         return {"$and": [merged, *rest]}
     return merged
+
+
+def _combine(first, second):
+    """Both conditions on a field as one, or None when they cannot be."""
+    if not (isinstance(first, dict) and isinstance(second, dict)):
+        return None
+    combined = dict(first)
+    for operator, value in second.items():
+        if operator not in combined:
+            combined[operator] = value
+            continue
+        tightest = TIGHTEST.get(operator)
+        if tightest is None or type(combined[operator]) is not type(value):
+            return None
+        combined[operator] = tightest(combined[operator], value)
+    return combined
 
 
 # Filter backends: DRF's ``filter_queryset()`` runs them in turn on the view's Query.

@@ -58,5 +58,9 @@ class Query:
             self.collection.find(merge([self.filter, fragment]), projection).sort(self.ordering.sort).limit(limit)
         )
 
+    def stream(self, batch_size):
+        """Every matching document in this query's ordering, read ``batch_size`` at a time."""
+        return self.collection.find(self.filter, self.projection).sort(self.ordering.sort).batch_size(batch_size)
+
     def count(self):
         return self.collection.count_documents(self.filter)

@@ -31,6 +31,18 @@ class ExtendedJSONRenderer(renderers.BaseRenderer):
             return extjson.dumps(data, indent=indent).encode()
 
 
+class CSVRenderer(renderers.BaseRenderer):
+    """``text/csv`` (``Accept`` or ``?format=csv``) for lists: the viewset streams the rows
+    itself (``topbox.csvexport``); errors stay JSON (``DocumentViewSet.finalize_response``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        raise NotImplementedError("CSV lists are streamed by the viewset.")
+
+
 class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
     """DRF's browsable API, made for people: the JSON with links and ISO dates, a form for
     the query parameters, DELETE and OPTIONS buttons where allowed, a file picker for

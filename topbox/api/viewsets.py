@@ -22,11 +22,14 @@ from django.utils.http import parse_etags
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from topbox import csvexport, history
 from topbox.api.fields import to_object_id
 from topbox.api.filters import OrderingFilter, QueryFilter, QueryParamsFilter, merge
 from topbox.api.pagination import KeysetPagination
 from topbox.api.query import Query
+from topbox.api.renderers import CSVRenderer, ExtendedJSONRenderer
 from topbox.documents import confirm_parents, delete_unreferenced
 
 
@@ -98,6 +101,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
     pagination_class = KeysetPagination
     lookup_value_regex = "[^/]+"  # a malformed id is a JSON 404 from the view, not a URL miss
     view_params = ("fields", "expand", "format")
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
 
     @property
     def document(self):
@@ -126,8 +130,25 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
+        if request.accepted_renderer.format == CSVRenderer.format:
+            return self.csv_response(queryset)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.represent(page, self.get_fields(), self.get_expand()))
+
+    def csv_response(self, queryset):
+        """Every document of the list (no pages), streamed as CSV: ``topbox.csvexport``."""
+        if self.get_expand():
+            raise ValidationError(
+                {"expand": ["Not available as CSV: the referenced documents are columns of their own lists."]}
+            )
+        names = csvexport.columns(self.document, self.get_fields())
+        filename = f"{self.document._meta['collection']}s.csv"
+        return csvexport.response(names, queryset.stream(csvexport.BATCH_SIZE), filename)
+
+    def get_renderers(self):
+        """CSV for lists only; a document is JSON (or the browsable API)."""
+        renderers = [renderer() for renderer in self.renderer_classes]
+        return renderers if self.action == "list" else [r for r in renderers if not isinstance(r, CSVRenderer)]
 
     def retrieve(self, request, *args, **kwargs):
         QueryParamsFilter.check(request, None, *self.view_params)
@@ -178,6 +199,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         self.collection.insert_one(raw)
         self.confirm_parents(raw)
         serializer.instance = raw
+        history.added(self.request.user, self.document, raw, via="the API")
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -211,6 +233,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
             raise self.write_missed()
         self.confirm_parents(new, restore=raw)
         serializer.instance = new
+        history.changed(self.request.user, self.document, raw, new, via="the API")
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
@@ -226,6 +249,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         """Delete unless referenced (409), safely against children created meanwhile."""
         if not delete_unreferenced(self.document._from_son(instance), self.write_filter(instance)):
             raise self.write_missed()
+        history.deleted(self.request.user, self.document, instance, via="the API")
 
     def confirm_parents(self, raw, restore=None):
         """A 400 naming the reference if its target was deleted while ``raw`` was written;
@@ -305,6 +329,9 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(getattr(response, "accepted_renderer", None), CSVRenderer):
+            # An error answering a CSV request: the API's JSON error body.
+            response.accepted_renderer, response.accepted_media_type = ExtendedJSONRenderer(), "application/json"
         patch_vary_headers(response, ["Accept"])
         return response
 

@@ -86,7 +86,7 @@ def wait_until_up(url, timeout=60):
         try:
             urllib.request.urlopen(url + "/healthz", timeout=2).close()
             return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # a busy machine: keep waiting
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

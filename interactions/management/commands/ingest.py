@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from engagements.documents import Engagement
 from interactions import ingest
+from topbox import history
 from topbox.management.base import MongoCommand
 
 SHOWN_PROBLEMS = 10
@@ -100,6 +101,8 @@ class Command(MongoCommand):
                     settings,
                     on_reject=rejected,
                     on_progress=progress,
+                    by=history.command_user(),
+                    via="manage.py ingest",
                 )
             except ingest.IngestError as exc:
                 where = f" Rejected rows are in {rejects_path}." if rejected.written else ""

@@ -2,6 +2,7 @@ from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from sampledata import seeding, synthetic
+from topbox import history
 from topbox.management.base import MongoCommand
 
 
@@ -43,7 +44,7 @@ class Command(MongoCommand):
             if answer != "yes":
                 raise CommandError("Flush cancelled; nothing changed.")
         try:
-            results = seeding.seed(fixtures, flush=flush)
+            results = seeding.seed(fixtures, flush=flush, by=history.command_user())
         except seeding.FixtureError as exc:
             raise CommandError(f"{exc}. Nothing was written.") from None
         for result in results:
@@ -63,6 +64,7 @@ class Command(MongoCommand):
                     interactions=options["interactions"],
                     random_seed=options["random_seed"],
                     on_progress=lambda done: bar.update(done - bar.n),
+                    by=history.command_user(),
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None

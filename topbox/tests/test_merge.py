@@ -1,0 +1,26 @@
+"""``topbox.api.filters.merge``: one condition per field, so the embedded server can use an
+index (it scans the collection for a top-level ``$and``)."""
+
+import datetime
+
+from topbox.api.filters import merge
+
+DAY = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
+LATER = DAY + datetime.timedelta(days=5)
+
+
+def test_bounds_on_one_field_become_one_condition():
+    assert merge([{"d": {"$gt": DAY}}, {"d": {"$lt": LATER}}]) == {"d": {"$gt": DAY, "$lt": LATER}}
+
+
+def test_two_bounds_of_one_kind_keep_the_narrower():
+    assert merge([{"d": {"$gt": DAY, "$lt": LATER}}, {"d": {"$gt": LATER - datetime.timedelta(days=1)}}]) == {
+        "d": {"$gt": LATER - datetime.timedelta(days=1), "$lt": LATER}
+    }
+    assert merge([{"d": {"$lt": LATER}}, {"d": {"$lt": DAY}}]) == {"d": {"$lt": DAY}}
+
+
+def test_what_cannot_be_one_condition_is_an_and():
+    assert merge([{"e": 1}, {"e": 2}]) == {"$and": [{"e": 1}, {"e": 2}]}
+    assert merge([{"e": {"$in": [1]}}, {"e": {"$in": [2]}}]) == {"$and": [{"e": {"$in": [1]}}, {"e": {"$in": [2]}}]}
+    assert merge([{"d": {"$gt": DAY}}, {"d": {"$gt": 5}}]) == {"$and": [{"d": {"$gt": DAY}}, {"d": {"$gt": 5}}]}
