@@ -11,6 +11,8 @@ from interactions.documents import Interaction
 from sampledata.factories import make_engagement
 from topbox.fields import MAX_DOCUMENT_BYTES
 
+pytestmark = pytest.mark.django_db  # a run is recorded in the history (SQL)
+
 COLUMNS = 140  # x 125,000 characters: a row of 17.5 MB, each field under the csv module's limit
 WIDE = 125_000
 GOOD = "2020-05-16T12:00:00Z,John Ford"
