@@ -127,14 +127,7 @@ class Document(django_mongoengine.Document):
 def _dependents_in(session, document_cls, pk):
     """``{collection name: count}`` of the documents whose ``DENY`` references point at
     ``pk``, read in ``session`` (a transaction's snapshot)."""
-    counts = {}
-    for (child_cls, field_name), rule in (document_cls._meta.get("delete_rules") or {}).items():
-        if rule == DENY:
-            count = child_cls._get_collection().count_documents({field_name: pk}, session=session)
-            if count:
-                collection = child_cls._meta["collection"]
-                counts[collection] = counts.get(collection, 0) + count
-    return counts
+    return dependent_counts(document_cls, [pk], session=session).get(pk, {})
 
 
 def delete_unreferenced(document, where):
@@ -199,7 +192,7 @@ def confirm_parents(document_cls, raws, delete=True):
             {"_id": 1},
         )
         being_deleted = {row["_id"] for row in marked}
-        found = {row["_id"] for row in target._get_collection().find({"_id": {"$in": list(wanted)}}, {"_id": 1})}
+        found = existing_ids(target, wanted)
         gone = {pk for pk in wanted if pk not in found or _lock_key(target, pk) in being_deleted}
         if gone:
             missing[name] = (target.__name__, sorted(gone, key=str))
@@ -257,9 +250,10 @@ def existing_ids(document_cls, ids):
     return {row["_id"] for row in document_cls._get_collection().find({"_id": {"$in": ids}}, {"_id": 1})}
 
 
-def count_references(document_cls, field_name, ids):
+def count_references(document_cls, field_name, ids, session=None):
     """``{id: number of documents of document_cls whose field_name is that id}`` for ``ids``
-    (absent: none), in one aggregation: children per parent, for any reference."""
+    (absent: none), in one aggregation: children per parent, for any reference. Reads in
+    ``session`` when given (a transaction's snapshot)."""
     if not ids:
         return {}
     db_field = document_cls._fields[field_name].db_field
@@ -267,10 +261,11 @@ def count_references(document_cls, field_name, ids):
         {"$match": {db_field: {"$in": list(ids)}}},
         {"$group": {"_id": f"${db_field}", "count": {"$sum": 1}}},
     ]
-    return {row["_id"]: row["count"] for row in document_cls._get_collection().aggregate(pipeline)}
+    rows = document_cls._get_collection().aggregate(pipeline, session=session)
+    return {row["_id"]: row["count"] for row in rows}
 
 
-def dependent_counts(document_cls, ids):
+def dependent_counts(document_cls, ids, session=None):
     """``{id: {collection name: count}}`` of the documents still referencing each of ``ids``
     through a ``DENY`` reference: what blocks deleting them (API 409, admin, ``delete()``)."""
     result = {}
@@ -278,7 +273,7 @@ def dependent_counts(document_cls, ids):
         if rule != DENY:
             continue
         collection = referencing_cls._meta["collection"]
-        for pk, count in count_references(referencing_cls, field_name, ids).items():
+        for pk, count in count_references(referencing_cls, field_name, ids, session).items():
             counts = result.setdefault(pk, {})
             counts[collection] = counts.get(collection, 0) + count
     return result
