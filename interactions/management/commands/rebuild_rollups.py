@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from interactions import rollups
+from topbox.management.base import MongoCommand
 
 
-class Command(BaseCommand):
+class Command(MongoCommand):
     help = (
         "Recompute the daily counts that statistics read (interactions.rollups) from the interactions "
         "themselves, or with --check only compare them (exit 1 if they differ)."
