@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from devtools.embedded import EmbeddedMongo, EmbeddedMongoError, is_running
 from devtools.login import ensure_development_user
+from topbox import mongo
 
 
 def _stop(signum, frame):
@@ -73,6 +74,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Embedded MongoDB on 127.0.0.1:{settings.EMBEDDED_MONGO_PORT}, data kept in {storage}"
                 )
+                settle(seconds=30)
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_indexes", verbosity=0)
             call_command("seed", if_empty=True, interactive=False, stdout=self.stdout)
@@ -126,3 +128,17 @@ class Command(BaseCommand):
                 time.sleep(0.1)
             self.stdout.write(f"Found the web server an earlier run left running (pid {pid}); stopped it.")
         pid_file.unlink(missing_ok=True)
+
+
+def settle(seconds):
+    """Wait until the server just started answers pings within ``MONGO_TIMEOUT_MS``: after
+    a crash it recovers its storage first, and the commands below fail fast on a slow ping."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            mongo.ping()
+            return
+        except mongo.MongoUnavailable as exc:
+            if time.monotonic() > deadline:
+                raise CommandError(str(exc)) from None
+            time.sleep(0.2)
