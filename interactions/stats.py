@@ -195,13 +195,7 @@ class Tally:
                 if interval:
                     raise
                 continue
-            return {
-                "total": sum(sentiments.values()),
-                "sentiments": sentiments,
-                "topAgents": agents,
-                "interval": candidate,
-                "series": series,
-            }
+            return figures(sentiments, agents, candidate, series)
         raise AssertionError("years 1 to 9999 always fit in years")  # pragma: no cover
 
 
@@ -288,7 +282,11 @@ def shape(raw, interval):
         when = row["_id"].get("start")
         if when is not None:  # an interaction without a date belongs to no interval
             buckets.setdefault(when.astimezone(datetime.UTC), []).append((row["_id"].get("sentiment"), row["n"]))
-    series = _series(buckets, interval)
+    return figures(sentiments, agents, interval, _series(buckets, interval))
+
+
+def figures(sentiments, agents, interval, series):
+    """The answer's shape, whichever way the counts were made."""
     return {
         "total": sum(sentiments.values()),
         "sentiments": sentiments,
