@@ -74,6 +74,10 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Embedded MongoDB on 127.0.0.1:{settings.EMBEDDED_MONGO_PORT}, data kept in {storage}"
                 )
+                # The client Django made at startup may have seen the orphan stopped above
+                # answer as a shutting-down replica set member, and dropped it from its
+                # topology for good (ServerSelectionTimeoutError ever after): start afresh.
+                mongo.connect()
                 settle(seconds=30)
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_indexes", verbosity=0)
