@@ -15,7 +15,7 @@ of ``--repeat`` requests for:
   week and month.
 
 Next to each, the p50 of the cheapest raw pymongo query that gives the same answer on the
-same server: for a page, the page's own date range (exactly bounded) with its filter, one
+same server, its result encoded as JSON: for a page, the page's own date range (exactly bounded) with its filter, one
 query per engagement for a client (an ``$in`` with a range is a scan on this server);
 ``count_documents`` for a count; ``find_one`` for a detail; for statistics, reading the
 daily counts they are made of (the raw aggregation over the interactions is shown too).
@@ -67,8 +67,12 @@ class Bench:
         return json_util.loads(self.get(self.api, url, params).content)
 
     def measure(self, case, size, app, raw, note=""):
+        """Time ``app`` (a request) and ``raw`` (raw queries whose result is then encoded as
+        JSON, as a response body must be)."""
+        from topbox import extjson
+
         times = timings(app, self.repeat)
-        raw_times = timings(raw, self.repeat) if raw else None
+        raw_times = timings(lambda: extjson.dumps(raw()), self.repeat) if raw else None
         row = (case, size, p50(times), p99(times), p50(raw_times) if raw_times else None, note)
         self.rows.append(row)
         raw_text = f"{row[4]:>9.1f}" if row[4] is not None else f"{'':>9}"

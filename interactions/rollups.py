@@ -31,6 +31,7 @@ NO_KEY = "none"  # in an _id: no engagement or no date
 EVERY_ENGAGEMENT = "all"  # the totals' _id for every engagement's interactions
 MAX_COUNTED_DAYS = 31  # a page window wider than this is sized by the average, not read day by day
 PAGE_MARGIN = 1.5  # a page's window is made to hold this many times the documents it needs
+EPSILON = datetime.timedelta(microseconds=1)
 
 
 def collection():
@@ -188,11 +189,12 @@ def newest_day(engagement_ids=None):
     return span(engagement_ids)[1]
 
 
-def page_bound(engagement_ids, sentiments, start, needed, descending=True):
+def page_bound(engagement_ids, sentiments, start, needed, descending=True, within=(None, None)):
     """The instant to bound a page's query by: counting back (``descending``) or forward
     from ``start`` (None: the end, or beginning, of the data), about where the counts reach
     ``needed`` interactions of ``engagement_ids`` (None: all) with one of ``sentiments``
     (None: any), with a margin; None when they never do (the rest of the data is needed).
+    ``within``: the list's own ``[from, to)`` (None: unbounded), beyond which no window goes.
 
     Reads the daily documents over a window of the days the scope's average holds
     ``needed`` in (from its totals), widened fourfold until it holds them, one query per
@@ -206,19 +208,25 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True):
     if first_day is None:
         return None
     one_day = datetime.timedelta(days=1)
-    origin = (last_day + one_day if descending else first_day) if start is None else _naive_utc(start)
-    start_day = day_of(origin - datetime.timedelta(microseconds=1)) if descending else day_of(origin)
     per_day = scope["total"] / ((last_day - first_day).days + 1)
+    if within[0] is not None:
+        first_day = max(first_day, day_of(within[0]))
+    if within[1] is not None:
+        last_day = min(last_day, day_of(_shift(_naive_utc(within[1]), -EPSILON)))
+    if first_day > last_day:
+        return None
+    origin = (_shift(last_day, one_day) if descending else first_day) if start is None else _naive_utc(start)
+    start_day = day_of(_shift(origin, -EPSILON)) if descending else day_of(origin)
     width = max(1, math.ceil(PAGE_MARGIN * needed / per_day))
     while True:
         reach = datetime.timedelta(days=width - 1)
         if width > MAX_COUNTED_DAYS:  # the average is estimate enough: no need to read the days
-            day = start_day - reach if descending else start_day + reach + one_day
+            day = _shift(start_day, -reach) if descending else _shift(start_day, reach + one_day)
             return None if (day <= first_day if descending else day > last_day) else day
         days = (
-            {"$gte": start_day - reach, "$lte": start_day}
+            {"$gte": max(_shift(start_day, -reach), first_day), "$lte": start_day}
             if descending
-            else {"$gte": start_day, "$lte": start_day + reach}
+            else {"$gte": start_day, "$lte": min(_shift(start_day, reach), last_day)}
         )
         by_day = Counter()
         for row in _day_counts(engagement_ids, days):
@@ -228,7 +236,8 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True):
         reached = 0
         for day in sorted(by_day, reverse=descending):
             # The part of the day on the page's side of the origin, and its share of the count.
-            low, high = (day, min(day + one_day, origin)) if descending else (max(day, origin), day + one_day)
+            end_of_day = _shift(day, one_day)
+            low, high = (day, min(end_of_day, origin)) if descending else (max(day, origin), end_of_day)
             if high <= low:
                 continue
             count = by_day[day] * (high - low) / one_day
@@ -271,7 +280,7 @@ def count(engagement_ids=None, sentiments=None, start=None, end=None):
     start, end = _naive_utc(start), _naive_utc(end)
     first_day = None if start is None else day_of(start)
     if first_day is not None and first_day < start:
-        first_day += datetime.timedelta(days=1)  # the first whole day
+        first_day = _shift(first_day, datetime.timedelta(days=1))  # the first whole day
     last_day = None if end is None else day_of(end)
     if first_day is not None and last_day is not None and first_day >= last_day:
         return _count_raw(engagement_ids, sentiments, start, end)  # no whole day in the range
@@ -282,6 +291,14 @@ def count(engagement_ids=None, sentiments=None, start=None, end=None):
     if end is not None and last_day < end:
         total += _count_raw(engagement_ids, sentiments, last_day, end)
     return total
+
+
+def _shift(when, delta):
+    """``when + delta``, stopping at the first and last instants a datetime can hold."""
+    try:
+        return when + delta
+    except OverflowError:
+        return datetime.datetime.max if delta > datetime.timedelta(0) else datetime.datetime.min
 
 
 def _naive_utc(when):

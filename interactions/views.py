@@ -81,19 +81,19 @@ class InteractionViewSet(DocumentViewSet):
         """
         ordering, condition = query.ordering, segment.get(DATE)
         if ordering.field != DATE or (segment and set(segment) != {DATE}):
-            return None
-        if not segment and ordering.direction == -1:
-            bounds = query.filter.get(DATE)
-            start = bounds.get("$lt") if isinstance(bounds, dict) else None  # newest first, from `to` if given
-        elif isinstance(condition, dict) and list(condition) == ["$lt" if ordering.direction == -1 else "$gt"]:
+            return None  # (the ties of a cursor's date: an equality, which reads just those)
+        descending = ordering.direction == -1
+        dates = date_range(query.filter.get(DATE)) or (None, None)  # the list's own from/to
+        if not segment or segment == {DATE: {"$ne": None}}:  # the first page (past missing dates)
+            start = dates[1] if descending else dates[0]  # from `to` (or `from`) if given
+        elif isinstance(condition, dict) and list(condition) == ["$lt" if descending else "$gt"]:
             start = next(iter(condition.values()))
         else:
             return None
         engagements, sentiments = values(query.filter, "engagementId"), values(query.filter, "sentiment")
         if engagements is False or sentiments is False:
             return None
-        descending = ordering.direction == -1
-        bound = rollups.page_bound(engagements, sentiments, start, needed, descending)
+        bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates)
         if bound is None:
             return None
         bound = bound.replace(tzinfo=datetime.UTC)

@@ -256,6 +256,18 @@ def test_extreme_but_valid_values_work(staff_api, seeded):
     assert staff_api.get("/interactions", HTTP_ACCEPT="application/json; indent=\u00b2").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{"from": "0001-01-01"}, {"to": "9999-12-31T23:59:59Z"}, {"from": "9999-12-31T12:00:00Z"},
+     {"to": "0001-01-01T12:00:00Z"}, {"from": "0001-01-01T00:00:00.001Z", "to": "9999-12-31T23:59:59.999Z"},
+     {"ordering": "interactionDate", "from": "9999-12-31"}],
+)  # fmt: skip
+def test_counts_and_pages_at_the_ends_of_the_calendar(staff_api, seeded, params):
+    listed = everything(staff_api, "/interactions", **params)
+    counted = get(staff_api, "/interactions", count="true", **params)["count"]
+    assert counted == len(listed)
+
+
 def test_a_cursor_only_works_on_its_own_list(staff_api, seeded):
     cursor = get(staff_api, "/clients", page_size=1)["next"].split("cursor=")[1].split("&")[0]
     response = staff_api.get("/engagements", {"cursor": cursor, "page_size": 1})

@@ -8,6 +8,7 @@ refusal is a 400 naming the parameter and saying what is accepted.
 """
 
 import contextlib
+import datetime
 import json
 import math
 import re
@@ -315,13 +316,22 @@ def _combine_range(first, second):
     """An equality with a range (a cursor's ties within a date range): the equality if its
     value lies in the range, else a condition nothing matches; None if they don't compare."""
     value, bounds = (second, first) if _is_range(first) else (first, second)
+    if value is None:
+        return {"$in": []}  # a range matches values of its bounds' type only: never null or missing
     if isinstance(value, dict | list | bool) or any(isinstance(bound, bool) for bound in bounds.values()):
         return None  # (a bool is a number to Python, not to MongoDB)
     try:
-        inside = all(OPERATORS[name](value, bound) for name, bound in bounds.items())
+        inside = all(OPERATORS[name](_utc(value), _utc(bound)) for name, bound in bounds.items())
     except TypeError:  # another BSON type: MongoDB compares within a type only
         return None
     return value if inside else {"$in": []}
+
+
+def _utc(value):
+    """A datetime without a zone as UTC (what pymongo stores it as), to compare with others."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=datetime.UTC)
+    return value
 
 
 def _combine_in(first, second):

@@ -51,6 +51,13 @@ class Ordering:
     def reversed(self):
         return Ordering(self.name, self.field, -self.direction, self.nullable)
 
+    def first(self):
+        """The first page's segments, as :meth:`after` gives a later page's: the missing values
+        first when they sort first (ascending), so that the rest is a range on the field."""
+        if self.nullable and self.direction == 1:
+            return [{self.field: None}, {self.field: {"$ne": None}}]
+        return [{}]
+
     def after(self, value, last_id):
         """The documents strictly after ``(value, last_id)`` in this order, as filters to
         query one after the other: first the ties on ``value``, then what lies beyond.
@@ -117,7 +124,7 @@ class KeysetPagination(BasePagination):
         cursor = self.decode_cursor(request, ordering)
         backwards = bool(cursor and cursor["previous"])
         queryset = queryset.ordered(ordering.reversed() if backwards else ordering)
-        segments = queryset.ordering.after(cursor["value"], cursor["id"]) if cursor else [{}]
+        segments = queryset.ordering.after(cursor["value"], cursor["id"]) if cursor else queryset.ordering.first()
         rows = []
         for segment in segments:
             rows += queryset.find_windowed(segment, limit=page_size + 1 - len(rows))

@@ -44,3 +44,7 @@ def test_an_equality_within_a_range_is_the_equality():
     assert merge([{"d": {"$gte": DAY, "$lt": LATER}}, {"d": LATER}]) == {"d": {"$in": []}}  # outside: nothing
     assert merge([{"d": {"$gt": DAY}}, {"d": "text"}]) == {"$and": [{"d": {"$gt": DAY}}, {"d": "text"}]}
     assert merge([{"n": {"$gt": 0}}, {"n": True}]) == {"$and": [{"n": {"$gt": 0}}, {"n": True}]}
+    # Interactions without a date, last of a list by date within a range: none of them match it.
+    assert merge([{"d": {"$gte": DAY, "$lt": LATER}}, {"d": None}]) == {"d": {"$in": []}}
+    naive = inside.replace(tzinfo=None)  # stored as UTC by pymongo
+    assert merge([{"d": {"$gte": DAY, "$lt": LATER}}, {"d": naive}]) == {"d": naive}
