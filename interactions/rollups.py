@@ -24,6 +24,9 @@ from topbox import mongo
 COLLECTION = "interaction_day"
 ABSENT = "absent"  # the key counting interactions without a sentiment
 NO_KEY = "none"  # in an _id: no engagement or no date
+# From this many engagement-days, a flush inserts the new daily documents (about 5 times
+# cheaper than upserts on the embedded server) after reading which are stored already.
+INSERT_FROM = 200
 
 
 def collection():
@@ -64,32 +67,112 @@ def _row_id(engagement_id, day):
 def record(added=(), removed=()):
     """Count the interactions ``added`` and uncount those ``removed`` (raw documents, as
     stored): one ``$inc`` upsert per engagement-day touched, in one bulk write."""
-    deltas = defaultdict(Counter)
-    for sign, rows in ((1, added), (-1, removed)):
+    tally = Tally()
+    tally.add(added)
+    tally.add(removed, sign=-1)
+    tally.flush()
+
+
+class Tally:
+    """Changes to the daily counts, gathered in memory until :meth:`flush` writes them:
+    one ``$inc`` upsert per engagement-day touched, in one bulk write (or, for many, an
+    insert of those not stored yet).
+
+    A bulk load adds batch after batch to one tally and flushes it now and then (when
+    ``len(tally)`` grows past what it wants to hold), so that each engagement-day is
+    written once per flush rather than once per batch. Counts are held as one small
+    integer per (engagement-day, agent, sentiment): a few dozen bytes each.
+    """
+
+    _SENTIMENTS = (*SENTIMENTS, ABSENT)
+    _AGENTS = 1 << 20  # room for this many agent names per flush in the packed keys
+
+    def __init__(self):
+        self._clear()
+
+    def _clear(self):
+        self._counts = Counter()  # packed (engagement-day, agent, sentiment) -> n
+        self._days = {}  # (engagementId, day) -> its number in the packed keys
+        self._agents = {"": 0}  # agent name -> its number (0: none)
+
+    def __len__(self):
+        return len(self._counts)
+
+    def add(self, rows, sign=1):
+        sentiment_numbers = {sentiment: number for number, sentiment in enumerate(self._SENTIMENTS)}
+        days, agents, counts = self._days, self._agents, self._counts
         for raw in rows:
             if raw is None:
                 continue
             key = (raw.get("engagementId"), day_of(raw.get("interactionDate")))
-            sentiment = sentiment_key(raw.get("sentiment"))
-            counts = deltas[key]
-            counts["total"] += sign
-            counts[f"sentiments.{sentiment}"] += sign
-            if raw.get("agentName"):
-                counts[f"agents.{agent_key(raw['agentName'])}.{sentiment}"] += sign
-    operations = [
-        UpdateOne(
-            {"_id": _row_id(engagement_id, day)},
-            {
-                "$inc": {path: n for path, n in counts.items() if n},
-                "$setOnInsert": {"engagementId": engagement_id, "day": day},
-            },
-            upsert=True,
-        )
-        for (engagement_id, day), counts in deltas.items()
-        if any(counts.values())
-    ]
-    if operations:
-        collection().bulk_write(operations, ordered=False)
+            day = days.setdefault(key, len(days))
+            agent = agents.setdefault(raw.get("agentName") or "", len(agents))
+            if agent >= self._AGENTS:
+                raise OverflowError("too many agent names in one tally: flush it more often")
+            sentiment = sentiment_numbers[sentiment_key(raw.get("sentiment"))]
+            counts[(day * self._AGENTS + agent) * 8 + sentiment] += sign
+
+    def flush(self):
+        """Write what was gathered, and start again from nothing."""
+        rows = self._rows()
+        self._clear()
+        if len(rows) >= INSERT_FROM:
+            stored = _stored_row_ids({engagement_id for engagement_id, _ in rows})
+            new = {key: counts for key, counts in rows.items() if _row_id(*key) not in stored}
+            documents = [_document(*key, counts) for key, counts in new.items()]
+            inserted, _ = mongo.insert_unordered(collection(), documents)
+            # Another writer may have added some of them meanwhile: those are counted up instead.
+            inserted = {document["_id"] for document in inserted}
+            rows = {key: counts for key, counts in rows.items() if _row_id(*key) not in inserted}
+        operations = [
+            UpdateOne(
+                {"_id": _row_id(engagement_id, day)},
+                {"$inc": dict(counts), "$setOnInsert": {"engagementId": engagement_id, "day": day}},
+                upsert=True,
+            )
+            for (engagement_id, day), counts in rows.items()
+        ]
+        if operations:
+            collection().bulk_write(operations, ordered=False)
+
+    def _rows(self):
+        """``{(engagementId, day): {path: n}}``: the changes, nonzero ones only."""
+        day_keys, agent_keys = list(self._days), [None] + [agent_key(name) for name in list(self._agents)[1:]]
+        rows = defaultdict(Counter)
+        for packed, n in self._counts.items():
+            if not n:
+                continue
+            rest, sentiment = divmod(packed, 8)
+            day, agent = divmod(rest, self._AGENTS)
+            sentiment = self._SENTIMENTS[sentiment]
+            counts = rows[day_keys[day]]
+            counts["total"] += n
+            counts[f"sentiments.{sentiment}"] += n
+            if agent:
+                counts[f"agents.{agent_keys[agent]}.{sentiment}"] += n
+        rows = {key: {path: n for path, n in counts.items() if n} for key, counts in rows.items()}
+        return {key: counts for key, counts in rows.items() if counts}
+
+
+def _stored_row_ids(engagement_ids):
+    """The ids of the daily documents stored for ``engagement_ids``, one indexed query each."""
+    return {
+        row["_id"]
+        for engagement_id in engagement_ids
+        for row in collection().find({"engagementId": engagement_id}, {"_id": 1})
+    }
+
+
+def _document(engagement_id, day, counts):
+    """The daily document an upsert of ``counts`` (``{path: n}``) would create."""
+    document = {"_id": _row_id(engagement_id, day), "engagementId": engagement_id, "day": day}
+    for path, n in counts.items():
+        *parents, leaf = path.split(".")
+        node = document
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = n
+    return document
 
 
 def newest_day(engagement_ids=None):
