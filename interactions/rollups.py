@@ -27,6 +27,7 @@ NO_KEY = "none"  # in an _id: no engagement or no date
 # From this many engagement-days, a flush inserts the new daily documents (about 5 times
 # cheaper than upserts on the embedded server) after reading which are stored already.
 INSERT_FROM = 200
+FLUSH_ROWS = 2000  # engagement-days per bulk write when a tally is flushed
 
 
 def collection():
@@ -113,45 +114,56 @@ class Tally:
             counts[(day * self._AGENTS + agent) * 8 + sentiment] += sign
 
     def flush(self):
-        """Write what was gathered, and start again from nothing."""
-        rows = self._rows()
-        self._clear()
-        if len(rows) >= INSERT_FROM:
-            stored = _stored_row_ids({engagement_id for engagement_id, _ in rows})
-            new = {key: counts for key, counts in rows.items() if _row_id(*key) not in stored}
-            documents = [_document(*key, counts) for key, counts in new.items()]
-            inserted, _ = mongo.insert_unordered(collection(), documents)
-            # Another writer may have added some of them meanwhile: those are counted up instead.
-            inserted = {document["_id"] for document in inserted}
-            rows = {key: counts for key, counts in rows.items() if _row_id(*key) not in inserted}
-        operations = [
-            UpdateOne(
-                {"_id": _row_id(engagement_id, day)},
-                {"$inc": dict(counts), "$setOnInsert": {"engagementId": engagement_id, "day": day}},
-                upsert=True,
-            )
-            for (engagement_id, day), counts in rows.items()
-        ]
-        if operations:
-            collection().bulk_write(operations, ordered=False)
+        """Write what was gathered, and start again from nothing.
 
-    def _rows(self):
-        """``{(engagementId, day): {path: n}}``: the changes, nonzero ones only."""
-        day_keys, agent_keys = list(self._days), [None] + [agent_key(name) for name in list(self._agents)[1:]]
+        The engagement-days are written ``FLUSH_ROWS`` at a time, so that what a flush
+        builds stays small however much was gathered.
+        """
+        counts, day_keys = self._counts, list(self._days)
+        agent_keys = [None] + [agent_key(name) for name in list(self._agents)[1:]]
+        self._clear()
+        stored = (
+            _stored_row_ids({engagement_id for engagement_id, _ in day_keys}) if len(day_keys) >= INSERT_FROM else None
+        )
         rows = defaultdict(Counter)
-        for packed, n in self._counts.items():
-            if not n:
-                continue
+        # Sorted, the packed keys come grouped by engagement-day (its number is their high part).
+        for packed in sorted(packed for packed, n in counts.items() if n):
             rest, sentiment = divmod(packed, 8)
             day, agent = divmod(rest, self._AGENTS)
-            sentiment = self._SENTIMENTS[sentiment]
-            counts = rows[day_keys[day]]
-            counts["total"] += n
-            counts[f"sentiments.{sentiment}"] += n
+            key = day_keys[day]
+            if key not in rows and len(rows) >= FLUSH_ROWS:
+                _write(rows, stored)
+                rows = defaultdict(Counter)
+            n, sentiment = counts[packed], self._SENTIMENTS[sentiment]
+            row = rows[key]
+            row["total"] += n
+            row[f"sentiments.{sentiment}"] += n
             if agent:
-                counts[f"agents.{agent_keys[agent]}.{sentiment}"] += n
-        rows = {key: {path: n for path, n in counts.items() if n} for key, counts in rows.items()}
-        return {key: counts for key, counts in rows.items() if counts}
+                row[f"agents.{agent_keys[agent]}.{sentiment}"] += n
+        _write(rows, stored)
+
+
+def _write(rows, stored):
+    """Add ``rows`` (``{(engagementId, day): {path: n}}``) to the daily documents: with
+    ``stored`` (the ids of those that exist), those not stored are inserted whole."""
+    rows = {key: {path: n for path, n in counts.items() if n} for key, counts in rows.items()}
+    rows = {key: counts for key, counts in rows.items() if counts}
+    if stored is not None:
+        documents = [_document(*key, counts) for key, counts in rows.items() if _row_id(*key) not in stored]
+        inserted, _ = mongo.insert_unordered(collection(), documents)
+        # Another writer may have added some of them meanwhile: those are counted up instead.
+        inserted = {document["_id"] for document in inserted}
+        rows = {key: counts for key, counts in rows.items() if _row_id(*key) not in inserted}
+    operations = [
+        UpdateOne(
+            {"_id": _row_id(engagement_id, day)},
+            {"$inc": counts, "$setOnInsert": {"engagementId": engagement_id, "day": day}},
+            upsert=True,
+        )
+        for (engagement_id, day), counts in rows.items()
+    ]
+    if operations:
+        collection().bulk_write(operations, ordered=False)
 
 
 def _stored_row_ids(engagement_ids):

@@ -137,6 +137,17 @@ def test_seed_command_keeps_the_daily_counts_across_flushes(monkeypatch):
     assert rollups.differences() == []
 
 
+def test_the_daily_counts_are_inserted_when_new_and_counted_up_when_stored(monkeypatch):
+    monkeypatch.setattr(rollups, "INSERT_FROM", 1)  # insert the new ones, whatever their number
+    monkeypatch.setattr(rollups, "FLUSH_ROWS", 7)  # in many bulk writes
+    synthetic.generate(clients=2, engagements=3, interactions=400, random_seed=5)
+    stored = rollups.collection().count_documents({})
+    assert rollups.differences() == []
+    synthetic.generate(clients=2, engagements=3, interactions=1200, random_seed=5)  # new days and stored ones
+    assert rollups.collection().count_documents({}) > stored
+    assert rollups.differences() == []
+
+
 def test_an_interrupted_load_counts_what_it_wrote_and_a_rerun_completes_it():
     def interrupt(done):
         if done >= 300:
