@@ -62,8 +62,9 @@ class CachedTokenAuthentication(TokenAuthentication):
         user = token.user
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        stamp = uuid.uuid4().hex
-        cache.set(entry_key, stamp, settings.TOKEN_CACHE_SECONDS)
+        if stamp is None:  # else another process loaded it for this stamp: the same user, adopted
+            stamp = uuid.uuid4().hex
+            cache.set(entry_key, stamp, settings.TOKEN_CACHE_SECONDS)
         if len(self.users) >= LOCAL_USERS:
             self.users.clear()
         self.users[entry_key] = (stamp, user)

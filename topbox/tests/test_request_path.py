@@ -32,6 +32,16 @@ def test_a_token_request_reads_the_shared_cache_once(staff_api, unthrottled):
     assert CachedTokenAuthentication.users[cache_key(key)][0] == stamp
 
 
+def test_processes_share_the_stamp_rather_than_replace_it(staff_api, unthrottled):
+    assert staff_api.get("/clients").status_code == 200
+    key = cache_key(Token.objects.get(user=staff_api.user).key)
+    stamp = cache.get(key)
+    CachedTokenAuthentication.users.clear()  # as another process would: no user of its own yet
+    assert staff_api.get("/clients").status_code == 200
+    assert cache.get(key) == stamp  # adopted: the first process's user stays good
+    assert CachedTokenAuthentication.users[key][0] == stamp
+
+
 def test_a_user_changed_elsewhere_is_loaded_again(staff_api, unthrottled):
     assert staff_api.get("/clients").status_code == 200
     staff_api.user.is_staff = False  # saving the user deletes the shared entry (topbox.api.signals)
