@@ -70,7 +70,11 @@ def main():
                 "TOPBOX_DATA_DIR": scratch,
                 "DJANGO_DEBUG": "false",
                 "DJANGO_LOG_LEVEL": "WARNING",
-                "MONGO_QUERY_TIMEOUT_MS": "3600000",  # the check aggregates everything: no deadline
+                # The check aggregates everything: no deadline, and a server busy for long is
+                # waited for rather than given up on (heartbeats, sockets).
+                "MONGO_QUERY_TIMEOUT_MS": "3600000",
+                "MONGO_SOCKET_TIMEOUT_MS": "3600000",
+                "MONGO_TIMEOUT_MS": "60000",
             }
             manage(env, "migrate", "--verbosity", "0")
             manage(env, "ensure_indexes", "--verbosity", "0")

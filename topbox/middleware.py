@@ -8,6 +8,7 @@ server that does not answer. The API's exception handler turns these into JSON (
 unavailable, 504 too slow); here, the other pages (the admin) get a readable HTML page.
 """
 
+import contextlib
 import logging
 
 import pymongo
@@ -30,7 +31,9 @@ class DatabaseDeadlineMiddleware:
         finally:
             deadline = request.__dict__.pop("_mongo_deadline", None)
             if deadline is not None:
-                deadline.__exit__(None, None, None)
+                # Under ASGI the hook ran in another context, which ends with the request.
+                with contextlib.suppress(ValueError):
+                    deadline.__exit__(None, None, None)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         """The deadline starts once the view is known (the URL is resolved once, by Django)

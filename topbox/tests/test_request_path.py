@@ -66,3 +66,18 @@ def test_the_url_is_resolved_once(staff_api, monkeypatch):
     monkeypatch.setattr(middleware, "resolve", resolve_again)
     assert staff_api.get(f"/interactions/{make_interaction().pk}").status_code == 200
     assert staff_api.get("/engagements/choices?term=x").status_code == 200  # before the router's /<id>
+
+
+def test_a_request_through_asgi_has_its_deadline_too(staff_api, settings):
+    """Under ASGI the view's hooks run in a context of their own: the deadline still
+    applies to the view's queries, and the request ends cleanly."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    key = Token.objects.get(user=staff_api.user).key
+    url = f"/interactions/{make_interaction().pk}"
+    response = async_to_sync(AsyncClient().get)(url, headers={"authorization": f"Token {key}"})
+    assert response.status_code == 200
+    settings.MONGO_QUERY_TIMEOUT_MS = 0.0001  # no time at all: the view's query is over it
+    response = async_to_sync(AsyncClient().get)(url, headers={"authorization": f"Token {key}"})
+    assert response.status_code == 504
