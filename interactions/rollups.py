@@ -162,28 +162,32 @@ class Tally:
 
 
 def _write(rows, stored):
-    """Add ``rows`` (``{(engagementId, day): {path: n}}``) to the daily documents: with
-    ``stored`` (the ids of those that exist), those not stored are inserted whole."""
-    rows = {key: {path: n for path, n in counts.items() if n} for key, counts in rows.items()}
+    """Add ``rows`` (``{(engagementId, day): {path: n}}``) to the daily documents, and to
+    the per-engagement totals and all-engagement days: with ``stored`` (the ids of the
+    daily documents that exist), those not stored are inserted whole."""
+    rows = {key: Counter({path: n for path, n in counts.items() if n}) for key, counts in rows.items()}
     rows = {key: counts for key, counts in rows.items() if counts}
+    if not rows:
+        return
+    pending = rows
     if stored is not None:
         documents = [_document(*key, counts) for key, counts in rows.items() if _row_id(*key) not in stored]
         inserted, _ = mongo.insert_unordered(collection(), documents)
         # Another writer may have added some of them meanwhile: those are counted up instead.
         inserted = {document["_id"] for document in inserted}
-        rows = {key: counts for key, counts in rows.items() if _row_id(*key) not in inserted}
+        pending = {key: counts for key, counts in rows.items() if _row_id(*key) not in inserted}
     operations = [
         UpdateOne(
             {"_id": _row_id(engagement_id, day)},
-            {"$inc": counts, "$setOnInsert": {"engagementId": engagement_id, "day": day}},
+            {"$inc": dict(counts), "$setOnInsert": {"engagementId": engagement_id, "day": day}},
             upsert=True,
         )
-        for (engagement_id, day), counts in rows.items()
+        for (engagement_id, day), counts in pending.items()
     ]
     if operations:
         collection().bulk_write(operations, ordered=False)
-        _record_totals(deltas)
-        _record_daily(deltas)
+    _record_totals(rows)
+    _record_daily(rows)
 
 
 def _record_daily(deltas):
