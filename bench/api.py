@@ -193,7 +193,7 @@ def in_process(size, token, repeat):
     detail = collection.find_one({}, sort=newest_first, skip=size // 2)["_id"]
 
     def bare():
-        return extjson.dumps(collection.find_one({"_id": detail})).encode()
+        return extjson.dumps(collection.find_one({"_id": detail}), ensure_ascii=False).encode()
 
     def api():
         return wsgi_get(application, f"/interactions/{detail}", token)
