@@ -1,12 +1,24 @@
-"""The REST API under load, next to a minimal pymongo WSGI app making the same queries.
+"""The REST API under load, next to a minimal pymongo WSGI app making the same queries;
+and the cost of a request in process, next to the bare query.
 
     .venv/bin/python bench/api.py [--sizes 10000,50000] [--seconds 5] [--concurrency 4]
+                                  [--in-process-only] [--repeat 200]
 
-Seeds synthetic interactions into an embedded server, serves the app (``topbox.wsgi``)
-and the baseline (``bench/baseline.py``) with the same gunicorn settings, and drives both
-with concurrent HTTP clients: a detail, the first page, the last page (reached by
-cursor), a filtered page (engagement + date range) and an expanded page. Prints, per
-endpoint and size, requests/s, p50 and p99, and the API/baseline ratio of p50s.
+Seeds synthetic interactions into an embedded server, then per size:
+
+In process (no HTTP, no gunicorn: ``topbox.wsgi.application`` called directly, with a
+token, as a program would send it): a detail GET (p50 over ``--repeat`` calls, taken in
+alternating rounds with its baseline) next to the bare ``find_one`` plus encoding
+(``topbox.extjson.dumps``: the bytes the API answers); then the first, the 20th and the
+last page of ``/interactions`` (reached through ``next`` links) next to the cheapest raw
+query that returns the same page (the page's own date range, both ends bounded) and the
+open-ended keyset query (everything past the previous page's last row, sorted, limited).
+
+Over HTTP (skipped with ``--in-process-only``): serves the app (``topbox.wsgi``) and the
+baseline (``bench/baseline.py``) with the same gunicorn settings, and drives both with
+concurrent HTTP clients: a detail, the first page, the last page (reached by cursor), a
+filtered page (engagement + date range) and an expanded page. Prints, per endpoint and
+size, requests/s, p50 and p99, and the API/baseline ratio of p50s.
 
 The embedded server is much slower than mongod on sorted scans, so the absolute times
 mostly measure it; the ratio is the figure that says what the API adds.
@@ -15,6 +27,8 @@ mostly measure it; the ratio is the figure that says what the API adds.
 import argparse
 import datetime
 import http.client
+import io
+import json
 import os
 import statistics
 import subprocess
@@ -135,6 +149,103 @@ def targets(size):
     }
 
 
+def wsgi_get(application, path, token):
+    """GET ``path`` from the WSGI ``application`` in this process; return the body."""
+    path, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
+        "HTTP_AUTHORIZATION": f"Token {token}", "HTTP_ACCEPT": "application/json", "REMOTE_ADDR": "127.0.0.1",
+    }  # fmt: skip
+    status = []
+    response = application(environ, lambda code, headers: status.append(code))
+    try:
+        body = b"".join(response)
+    finally:
+        response.close()
+    if not status[0].startswith("200"):
+        raise SystemExit(f"GET {path}?{query} in process answered {status[0]}: {body[:300]!r}")
+    return body
+
+
+def alternating_p50(functions, repeat, rounds=9):
+    """Call each function ``repeat`` times per round, the functions taking turns (so that
+    a busy machine slows both alike); return each one's median time per call, in ms."""
+    times = [[] for _ in functions]
+    per_round = max(1, repeat // rounds)
+    for _ in range(rounds):
+        for function, measured in zip(functions, times, strict=True):
+            for _ in range(per_round):
+                started = time.perf_counter()
+                function()
+                measured.append(time.perf_counter() - started)
+    return [statistics.median(measured) * 1000 for measured in times]
+
+
+def in_process(size, token, repeat):
+    """The detail GET and the first, 20th and last pages, in process, next to raw pymongo."""
+    from interactions.documents import Interaction
+    from topbox import extjson
+    from topbox.wsgi import application
+
+    collection = Interaction._get_collection()
+    newest_first = [("interactionDate", -1), ("_id", -1)]
+    detail = collection.find_one({}, sort=newest_first, skip=size // 2)["_id"]
+
+    def bare():
+        return extjson.dumps(collection.find_one({"_id": detail}), ensure_ascii=False).encode()
+
+    def api():
+        return wsgi_get(application, f"/interactions/{detail}", token)
+
+    if api() != bare():
+        raise SystemExit("detail: the API and find_one + encoding gave different bytes")
+    api_ms, bare_ms = alternating_p50([api, bare], repeat)
+    print(f"{size:>7} {'detail GET':<12} {api_ms:>9.3f} {bare_ms:>11.3f} {api_ms / bare_ms:>9.2f}x"
+          f"   (find_one + extjson.dumps)", flush=True)  # fmt: skip
+
+    # Pages: the API's own next links, then the raw queries that return the same rows.
+    def raw(row):
+        return extjson.loads(json.dumps(row))  # a row of the API's JSON as pymongo gives it
+
+    pages, path, before = {}, "/interactions?page_size=50", None
+    last_number = -(-size // 50)
+    for number in range(1, min(20, last_number) + 1):
+        body = json.loads(wsgi_get(application, path, token))
+        rows = [raw(row) for row in body["results"]]
+        pages[number] = (path, rows, before)
+        before = rows[-1]
+        path = "/" + body["next"].split("://", 1)[-1].partition("/")[2]
+    before = collection.find_one({}, sort=newest_first, skip=size - 51)
+    pages[last_number] = (
+        targets(size)["last page"][0],
+        list(collection.find({"interactionDate": {"$lt": before["interactionDate"]}}, sort=newest_first, limit=50)),
+        before,
+    )
+    for number in sorted({1, min(20, last_number), last_number}):
+        path, rows, before = pages[number]
+        ids = [row["_id"] for row in rows]
+        bounded = {"interactionDate": {"$gte": rows[-1]["interactionDate"], "$lte": rows[0]["interactionDate"]}}
+        keyset = {"interactionDate": {"$lt": before["interactionDate"]}} if before else {}
+
+        def api_page(path=path):
+            return wsgi_get(application, path, token)
+
+        def raw_bounded(bounded=bounded):
+            return list(collection.find(bounded, sort=newest_first, limit=50))
+
+        def raw_keyset(keyset=keyset):
+            return list(collection.find(keyset, sort=newest_first, limit=50))
+
+        if [raw(row)["_id"] for row in json.loads(api_page())["results"]] != ids:
+            raise SystemExit(f"page {number}: the API's rows are not the expected ones")
+        if [row["_id"] for row in raw_bounded()] != ids:
+            raise SystemExit(f"page {number}: the bounded raw query does not return the page (ties at its ends?)")
+        api_ms, bounded_ms, keyset_ms = alternating_p50([api_page, raw_bounded, raw_keyset], 9, rounds=3)
+        print(f"{size:>7} {f'page {number}':<12} {api_ms:>9.1f} {bounded_ms:>11.1f} {api_ms / bounded_ms:>9.2f}x"
+              f"   (raw: the page's date range; open-ended keyset {keyset_ms:.1f} ms)", flush=True)  # fmt: skip
+
+
 def same_results(api_body, baseline_body):
     import json
 
@@ -149,6 +260,8 @@ def main():
     parser.add_argument("--sizes", default="10000,50000")
     parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint, size and server")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=450, help="in-process detail GETs per side")
+    parser.add_argument("--in-process-only", action="store_true", help="skip the HTTP comparison")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -180,7 +293,14 @@ def main():
         call_command("migrate", verbosity=0)
         call_command("ensure_indexes", verbosity=0)
         user = get_user_model().objects.create_user("bench", is_staff=True)
-        headers = {"Authorization": f"Token {Token.objects.create(user=user).key}", "Accept": "application/json"}
+        token = Token.objects.create(user=user).key
+        headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        if args.in_process_only:
+            for size in sizes:
+                synthetic.generate(clients=3, engagements=10, interactions=size, random_seed=7)
+                print(f"In process ({size} interactions): {'API ms':>9} {'raw ms':>11} {'ratio':>10}")
+                in_process(size, token, args.repeat)
+            return
 
         api_port, baseline_port = free_port(), free_port()
         servers = [serve("topbox.wsgi", api_port, env), serve("bench.baseline:app", baseline_port, env)]
@@ -192,6 +312,8 @@ def main():
                 began = time.monotonic()
                 synthetic.generate(clients=3, engagements=10, interactions=size, random_seed=7)
                 print(f"  (seeded {size} interactions in {time.monotonic() - began:.1f} s)")
+                print(f"  in process: {'API ms':>9} {'raw ms':>11} {'ratio':>10}")
+                in_process(size, token, args.repeat)
                 for endpoint, (api_path, baseline_path) in targets(size).items():
                     if not same_results(fetch(api_port, api_path, headers), fetch(baseline_port, baseline_path, {})):
                         raise SystemExit(f"{endpoint}: the API and the baseline returned different documents")

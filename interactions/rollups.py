@@ -32,6 +32,10 @@ EVERY_ENGAGEMENT = "all"  # the totals' _id for every engagement's interactions
 MAX_COUNTED_DAYS = 31  # a page window wider than this is sized by the average, not read day by day
 PAGE_MARGIN = 1.5  # a page's window is made to hold this many times the documents it needs
 EPSILON = datetime.timedelta(microseconds=1)
+# From this many engagement-days, a flush inserts the new daily documents (about 5 times
+# cheaper than upserts on the embedded server) after reading which are stored already.
+INSERT_FROM = 200
+FLUSH_ROWS = 2000  # engagement-days per bulk write when a tally is flushed
 
 
 def collection():
@@ -88,34 +92,108 @@ def _row_id(engagement_id, day):
 def record(added=(), removed=()):
     """Count the interactions ``added`` and uncount those ``removed`` (raw documents, as
     stored): one ``$inc`` upsert per engagement-day touched, in one bulk write."""
-    deltas = defaultdict(Counter)
-    for sign, rows in ((1, added), (-1, removed)):
+    tally = Tally()
+    tally.add(added)
+    tally.add(removed, sign=-1)
+    tally.flush()
+
+
+class Tally:
+    """Changes to the daily counts, gathered in memory until :meth:`flush` writes them:
+    one ``$inc`` upsert per engagement-day touched, in one bulk write (or, for many, an
+    insert of those not stored yet).
+
+    A bulk load adds batch after batch to one tally and flushes it now and then (when
+    ``len(tally)`` grows past what it wants to hold), so that each engagement-day is
+    written once per flush rather than once per batch. Counts are held as one small
+    integer per (engagement-day, agent, sentiment): a few dozen bytes each.
+    """
+
+    _SENTIMENTS = (*SENTIMENTS, ABSENT)
+    _AGENTS = 1 << 20  # room for this many agent names per flush in the packed keys
+
+    def __init__(self):
+        self._clear()
+
+    def _clear(self):
+        self._counts = Counter()  # packed (engagement-day, agent, sentiment) -> n
+        self._days = {}  # (engagementId, day) -> its number in the packed keys
+        self._agents = {"": 0}  # agent name -> its number (0: none)
+
+    def __len__(self):
+        return len(self._counts)
+
+    def add(self, rows, sign=1):
+        sentiment_numbers = {sentiment: number for number, sentiment in enumerate(self._SENTIMENTS)}
+        days, agents, counts = self._days, self._agents, self._counts
         for raw in rows:
             if raw is None:
                 continue
             key = (raw.get("engagementId"), day_of(raw.get("interactionDate")))
-            sentiment = sentiment_key(raw.get("sentiment"))
-            counts = deltas[key]
-            counts["total"] += sign
-            counts[f"sentiments.{sentiment}"] += sign
-            if raw.get("agentName"):
-                counts[f"agents.{agent_key(raw['agentName'])}.{sentiment}"] += sign
+            day = days.setdefault(key, len(days))
+            agent = agents.setdefault(raw.get("agentName") or "", len(agents))
+            if agent >= self._AGENTS:
+                raise OverflowError("too many agent names in one tally: flush it more often")
+            sentiment = sentiment_numbers[sentiment_key(raw.get("sentiment"))]
+            counts[(day * self._AGENTS + agent) * 8 + sentiment] += sign
+
+    def flush(self):
+        """Write what was gathered, and start again from nothing.
+
+        The engagement-days are written ``FLUSH_ROWS`` at a time, so that what a flush
+        builds stays small however much was gathered.
+        """
+        counts, day_keys = self._counts, list(self._days)
+        agent_keys = [None] + [agent_key(name) for name in list(self._agents)[1:]]
+        self._clear()
+        stored = (
+            _stored_row_ids({engagement_id for engagement_id, _ in day_keys}) if len(day_keys) >= INSERT_FROM else None
+        )
+        rows = defaultdict(Counter)
+        # Sorted, the packed keys come grouped by engagement-day (its number is their high part).
+        for packed in sorted(packed for packed, n in counts.items() if n):
+            rest, sentiment = divmod(packed, 8)
+            day, agent = divmod(rest, self._AGENTS)
+            key = day_keys[day]
+            if key not in rows and len(rows) >= FLUSH_ROWS:
+                _write(rows, stored)
+                rows = defaultdict(Counter)
+            n, sentiment = counts[packed], self._SENTIMENTS[sentiment]
+            row = rows[key]
+            row["total"] += n
+            row[f"sentiments.{sentiment}"] += n
+            if agent:
+                row[f"agents.{agent_keys[agent]}.{sentiment}"] += n
+        _write(rows, stored)
+
+
+def _write(rows, stored):
+    """Add ``rows`` (``{(engagementId, day): {path: n}}``) to the daily documents, and to
+    the per-engagement totals and all-engagement days: with ``stored`` (the ids of the
+    daily documents that exist), those not stored are inserted whole."""
+    rows = {key: Counter({path: n for path, n in counts.items() if n}) for key, counts in rows.items()}
+    rows = {key: counts for key, counts in rows.items() if counts}
+    if not rows:
+        return
+    pending = rows
+    if stored is not None:
+        documents = [_document(*key, counts) for key, counts in rows.items() if _row_id(*key) not in stored]
+        inserted, _ = mongo.insert_unordered(collection(), documents)
+        # Another writer may have added some of them meanwhile: those are counted up instead.
+        inserted = {document["_id"] for document in inserted}
+        pending = {key: counts for key, counts in rows.items() if _row_id(*key) not in inserted}
     operations = [
         UpdateOne(
             {"_id": _row_id(engagement_id, day)},
-            {
-                "$inc": {path: n for path, n in counts.items() if n},
-                "$setOnInsert": {"engagementId": engagement_id, "day": day},
-            },
+            {"$inc": dict(counts), "$setOnInsert": {"engagementId": engagement_id, "day": day}},
             upsert=True,
         )
-        for (engagement_id, day), counts in deltas.items()
-        if any(counts.values())
+        for (engagement_id, day), counts in pending.items()
     ]
     if operations:
         collection().bulk_write(operations, ordered=False)
-        _record_totals(deltas)
-        _record_daily(deltas)
+    _record_totals(rows)
+    _record_daily(rows)
 
 
 def _record_daily(deltas):
@@ -182,6 +260,27 @@ def span(engagement_ids=None):
     (None: every engagement) lie, or ``(None, None)`` when there are none."""
     found = scope_totals(engagement_ids)
     return found["first"], found["last"]
+
+
+def _stored_row_ids(engagement_ids):
+    """The ids of the daily documents stored for ``engagement_ids``, one indexed query each."""
+    return {
+        row["_id"]
+        for engagement_id in engagement_ids
+        for row in collection().find({"engagementId": engagement_id}, {"_id": 1})
+    }
+
+
+def _document(engagement_id, day, counts):
+    """The daily document an upsert of ``counts`` (``{path: n}``) would create."""
+    document = {"_id": _row_id(engagement_id, day), "engagementId": engagement_id, "day": day}
+    for path, n in counts.items():
+        *parents, leaf = path.split(".")
+        node = document
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = n
+    return document
 
 
 def newest_day(engagement_ids=None):

@@ -8,6 +8,7 @@ server that does not answer. The API's exception handler turns these into JSON (
 unavailable, 504 too slow); here, the other pages (the admin) get a readable HTML page.
 """
 
+import contextlib
 import logging
 
 import pymongo
@@ -25,17 +26,36 @@ class DatabaseDeadlineMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with pymongo.timeout(self.deadline_ms(request) / 1000):
+        try:
             return self.get_response(request)
+        finally:
+            deadline = request.__dict__.pop("_mongo_deadline", None)
+            if deadline is not None:
+                # Under ASGI the hook ran in another context, which ends with the request.
+                with contextlib.suppress(ValueError):
+                    deadline.__exit__(None, None, None)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """The deadline starts once the view is known (the URL is resolved once, by Django)
+        and ends when :meth:`__call__` returns the response; nothing before the view reads
+        MongoDB."""
+        request._mongo_deadline = pymongo.timeout(self.view_deadline_ms(view_func) / 1000)
+        request._mongo_deadline.__enter__()
 
     @staticmethod
-    def deadline_ms(request):
-        try:
-            view = resolve(request.path_info).func
-        except Resolver404:
-            view = None
+    def view_deadline_ms(view):
         view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
         return getattr(settings, getattr(view_class, "mongo_timeout_setting", "MONGO_QUERY_TIMEOUT_MS"))
+
+    @classmethod
+    def deadline_ms(cls, request):
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                match = None
+        return cls.view_deadline_ms(match.func if match else None)
 
     def process_exception(self, request, exception):
         if mongo.is_too_slow(exception):

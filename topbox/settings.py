@@ -141,6 +141,10 @@ SQLITE = {
     # ones, never the file), and a writing transaction takes its lock up front instead of
     # failing with "database is locked" when two upgrade at once.
     "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", "transaction_mode": "IMMEDIATE"},
+    # Kept open between requests, as DATABASE_URL's are: opening the file and setting the
+    # PRAGMAs per request costs more than the token and throttle lookups themselves.
+    "CONN_MAX_AGE": 60,
+    "CONN_HEALTH_CHECKS": True,
 }
 DATABASES = {"default": env.get_database("DATABASE_URL", SQLITE)}
 

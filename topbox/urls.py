@@ -28,6 +28,11 @@ related_list = {"get": "list"}
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The API's collections and documents first: the routes most requests take are tried
+    # first. The admin's pickers (topbox.api.choices) before the router's /<collection>/<id>.
+    re_path(r"^clients/choices/?$", ChoicesView.as_view(choices=client_choices), name="client-choices"),
+    re_path(r"^engagements/choices/?$", ChoicesView.as_view(choices=engagement_choices), name="engagement-choices"),
+    path("", include(router.urls)),
     # The statistics dashboard: in the admin for staff, and for a client's team.
     path("admin/dashboard/", admin.site.admin_view(pages.admin_dashboard), name="admin-dashboard"),
     path(
@@ -68,10 +73,6 @@ urlpatterns = [
         InteractionImportView.as_view(),
         name="engagement-imports",
     ),
-    # The admin's pickers (topbox.api.choices), before the routers' /<collection>/<id>.
-    re_path(r"^clients/choices/?$", ChoicesView.as_view(choices=client_choices), name="client-choices"),
-    re_path(r"^engagements/choices/?$", ChoicesView.as_view(choices=engagement_choices), name="engagement-choices"),
-    path("", include(router.urls)),
 ]
 
 handler400 = "topbox.api.errors.bad_request"

@@ -1,14 +1,22 @@
 import datetime
+import os
+import re
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.core.management.base import OutputWrapper
 
 from clients.documents import Client
 from engagements.documents import Engagement
+from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from sampledata import synthetic
 from topbox.documents import missing_references
+from topbox.management.progress import progress
 
 # The commands record what they write in the admin's history (SQL).
 pytestmark = pytest.mark.django_db
@@ -87,34 +95,123 @@ def test_progress_is_reported_per_batch():
     assert seen == [10, 20, 25]
 
 
-@pytest.mark.parametrize("arguments", [{"clients": 0}, {"clients": 3, "engagements": 2}, {"interactions": -1}], ids=str)
-def test_impossible_arguments_are_refused(arguments):
-    with pytest.raises(ValueError, match="at least one client"):
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"clients": 0}, "at least one client, not 0"),
+        ({"clients": 3, "engagements": 2}, "one engagement per client: 2 engagements for 3 clients"),
+        ({"interactions": -1}, "cannot be negative"),
+    ],
+    ids=str,
+)
+def test_impossible_arguments_are_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
         synthetic.generate(**arguments)
+    assert Client.objects.count() == 0
 
 
 def test_seed_command_synthetic():
-    out = StringIO()
+    out, err = StringIO(), StringIO()
     arguments = ["--synthetic", "--interactions", "120", "--clients", "2", "--engagements", "4", "--random-seed", "9"]
-    call_command("seed", *arguments, stdout=out)
-    assert out.getvalue().splitlines() == [
+    call_command("seed", *arguments, stdout=out, stderr=err)
+    lines = out.getvalue().splitlines()
+    assert lines[:3] == [
         "client: 2 added, 0 already present",
         "engagement: 4 added, 0 already present",
         "interaction: 120 added, 0 already present",
     ]
+    assert re.fullmatch(r"120 interactions in [\d.,]+ s \([\d,]+ interactions/s\)\.", lines[3])
+    # Not a terminal: a line of progress with the rate, no bar.
+    assert re.fullmatch(r"120 of 120 interactions \(100%\), [\d,]+ interactions/s, \d+ s so far\n", err.getvalue())
     assert Interaction.objects.count() == 120
+
+
+def test_seed_command_keeps_the_daily_counts_across_flushes(monkeypatch):
+    monkeypatch.setattr(synthetic, "TALLY_ENTRIES", 50)  # written many times along the way
+    arguments = ["--synthetic", "--interactions", "900", "--engagements", "4", "--batch-size", "70"]
+    call_command("seed", *arguments, stdout=StringIO(), stderr=(err := StringIO()))
+    assert len(err.getvalue().splitlines()) == 10  # a line every tenth of the way
+    assert rollups.collection().count_documents({}) > 0
+    call_command("rebuild_rollups", "--check", stdout=(out := StringIO()))
+    assert out.getvalue() == "The daily counts match the interactions.\n"
+    assert rollups.differences() == []
+
+
+def test_the_daily_counts_are_inserted_when_new_and_counted_up_when_stored(monkeypatch):
+    monkeypatch.setattr(rollups, "INSERT_FROM", 1)  # insert the new ones, whatever their number
+    monkeypatch.setattr(rollups, "FLUSH_ROWS", 7)  # in many bulk writes
+    synthetic.generate(clients=2, engagements=3, interactions=400, random_seed=5)
+    stored = rollups.collection().count_documents({})
+    assert rollups.differences() == []
+    synthetic.generate(clients=2, engagements=3, interactions=1200, random_seed=5)  # new days and stored ones
+    assert rollups.collection().count_documents({}) > stored
+    assert rollups.differences() == []
+
+
+def test_an_interrupted_load_counts_what_it_wrote_and_a_rerun_completes_it():
+    def interrupt(done):
+        if done >= 300:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        synthetic.generate(clients=2, engagements=3, interactions=1000, batch_size=100, on_progress=interrupt)
+    written = Interaction.objects.count()
+    assert 300 <= written < 1000
+    assert rollups.differences() == []
+    again = synthetic.generate(clients=2, engagements=3, interactions=1000, batch_size=100)
+    assert (again["interaction"].added, again["interaction"].present) == (1000 - written, written)
+    assert rollups.differences() == []
+
+
+def test_progress_lines_every_tenth_with_the_rate():
+    stream = StringIO()
+    with progress(OutputWrapper(stream), 1000, "interactions") as bar:
+        for _ in range(40):
+            bar.update(25)
+    lines = stream.getvalue().splitlines()
+    assert [line.split(" interactions")[0] for line in lines] == [f"{n:,} of 1,000" for n in range(100, 1001, 100)]
+    assert all(re.search(r"\(\d+%\), [\d,]+ interactions/s, \d+ s so far$", line) for line in lines)
+
+
+def test_progress_bar_on_a_terminal_and_silence_at_verbosity_0():
+    class Terminal(StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    with progress(OutputWrapper(terminal), 1000, "interactions") as bar:
+        bar.update(1000)
+    assert "1.00k/1.00k" in terminal.getvalue()
+    assert "interactions/s" in terminal.getvalue()
+    quiet = StringIO()
+    with progress(OutputWrapper(quiet), 1000, "interactions", verbosity=0) as bar:
+        bar.update(1000)
+    assert quiet.getvalue() == ""
 
 
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
         (["--flush", "--noinput"], "run `seed --flush` on its own first"),
-        (["--clients", "5", "--engagements", "2"], "at least as many engagements as clients"),
+        (["--clients", "5", "--engagements", "2"], "one engagement per client"),
+        (["--interactions", "-5"], "argument --interactions: must be at least 0, not -5"),
+        (["--interactions", "1e6"], "argument --interactions: '1e6' is not a whole number"),
+        (["--clients", "0"], "argument --clients: must be at least 1, not 0"),
+        (["--batch-size", "0"], "argument --batch-size: must be at least 1, not 0"),
     ],
 )
 def test_seed_command_synthetic_refuses(arguments, message):
-    with pytest.raises(CommandError, match=message):
+    with pytest.raises(CommandError, match=re.escape(message)):
         call_command("seed", "--synthetic", *arguments, stdout=StringIO())
+    assert Interaction.objects.count() == 0
+
+
+def test_bad_arguments_exit_non_zero_with_the_reason(mongo_uri):
+    command = [sys.executable, "manage.py", "seed", "--synthetic", "--interactions", "-5"]
+    done = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "MONGO_URI": mongo_uri})  # fmt: skip
+    assert done.returncode != 0
+    assert "argument --interactions: must be at least 0, not -5" in done.stderr
     assert Interaction.objects.count() == 0
 
 

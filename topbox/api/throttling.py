@@ -35,12 +35,15 @@ class FailedTokenThrottle(_SettingsRate, throttling.SimpleRateThrottle):
         super().__init__()
         self.key = self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-    def check(self):
-        """Raise :class:`~rest_framework.exceptions.Throttled` while this address is over its rate."""
+    def check(self, history=None):
+        """Raise :class:`~rest_framework.exceptions.Throttled` while this address is over its
+        rate. ``history``: the stored one, when the caller has read it already."""
         if self.rate is None:
             return
         self.now = self.timer()
-        self.history = [at for at in self.cache.get(self.key, []) if at > self.now - self.duration]
+        if history is None:
+            history = self.cache.get(self.key, [])
+        self.history = [at for at in history if at > self.now - self.duration]
         if len(self.history) >= self.num_requests:
             raise exceptions.Throttled(self.wait())
 

@@ -1,9 +1,27 @@
+import argparse
+import time
+
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
 from sampledata import seeding, synthetic
 from topbox import history
 from topbox.management.base import MongoCommand
+from topbox.management.progress import progress
+
+
+def at_least(minimum):
+    """An argparse type: an integer no smaller than ``minimum``, or an error naming it."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
 
 
 class Command(MongoCommand):
@@ -24,9 +42,17 @@ class Command(MongoCommand):
             "synthetic data", "Instead of the fixtures, add generated data at scale (sampledata/synthetic.py)."
         )
         generated.add_argument("--synthetic", action="store_true", help="Add synthetic data, not the fixtures.")
-        generated.add_argument("--interactions", type=int, default=10_000, help="Default: %(default)s.")
-        generated.add_argument("--clients", type=int, default=3, help="Default: %(default)s.")
-        generated.add_argument("--engagements", type=int, default=10, help="Default: %(default)s.")
+        generated.add_argument("--interactions", type=at_least(0), default=10_000, help="Default: %(default)s.")
+        generated.add_argument("--clients", type=at_least(1), default=3, help="Default: %(default)s.")
+        generated.add_argument(
+            "--engagements", type=at_least(1), default=10, help="At least one per client (default: %(default)s)."
+        )
+        generated.add_argument(
+            "--batch-size",
+            type=at_least(1),
+            default=synthetic.BATCH_SIZE,
+            help="Interactions per insert (default: %(default)s).",
+        )
         generated.add_argument(
             "--random-seed", type=int, default=0, help="The same seed gives the same data (default: %(default)s)."
         )
@@ -56,17 +82,30 @@ class Command(MongoCommand):
             self.stdout.write("Nothing new to add.")
 
     def _synthetic(self, options):
-        with tqdm(total=options["interactions"], unit=" interactions", disable=None) as bar:
+        total = options["interactions"]
+        # A bar with the rate on a terminal, a line every tenth of the way elsewhere (stderr).
+        with progress(self.stderr, total, "interactions", options["verbosity"]) as bar:
+            started = time.monotonic()
             try:
                 results = synthetic.generate(
                     clients=options["clients"],
                     engagements=options["engagements"],
-                    interactions=options["interactions"],
+                    interactions=total,
                     random_seed=options["random_seed"],
+                    batch_size=options["batch_size"],
                     on_progress=lambda done: bar.update(done - bar.n),
                     by=history.command_user(),
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
+            except KeyboardInterrupt:
+                raise CommandError(
+                    f"Interrupted after {bar.n:,} interactions. Those written are kept and counted in the daily "
+                    "counts; run the same command again to complete the rest.",
+                    returncode=130,
+                ) from None
+            seconds = time.monotonic() - started
         for result in results.values():
             self.stdout.write(f"{result.collection}: {result.added} added, {result.present} already present")
+        rate = total / seconds if seconds else 0
+        self.stdout.write(f"{total:,} interactions in {seconds:,.1f} s ({rate:,.0f} interactions/s).")
