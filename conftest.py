@@ -106,7 +106,7 @@ def _seed_snapshot(mongo_uri):
 
     database = mongo.database()
     seeding.seed(flush=True)
-    names = ("client", "engagement", "interaction", rollups.COLLECTION)  # with the daily counts
+    names = ("client", "engagement", "interaction", rollups.COLLECTION, rollups.NAMES, rollups.TOTALS)  # with the daily counts
     snapshot = {name: list(database[name].find()) for name in names}
     for name in snapshot:
         database[name].delete_many({})

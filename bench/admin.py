@@ -45,12 +45,16 @@ def seed(db, interactions):
     ]
     db["client"].insert_many(clients)
     db.engagement.insert_many(engagements)
-    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    from interactions import rollups
+
+    # The newest at the start of this hour, one every 17 minutes before it.
+    end = datetime.datetime.now(datetime.UTC).replace(minute=0, second=0, microsecond=0)
     rows = []
     for n in range(interactions):
         row = {
+            "_id": ObjectId(),
             "engagementId": random.choice(engagements)["_id"],
-            "interactionDate": start + datetime.timedelta(minutes=17 * n),
+            "interactionDate": end - datetime.timedelta(minutes=17 * n),
             "agentName": random.choice(("John Ford", "Mary Major", "Ann Other", "Sam Smith", "Lee Jones")),
             "custom": {"csvName": f"report_{n // 1000}.csv", "csvLine": n, "notes": random.choice(NOTES)},
         }
@@ -60,9 +64,11 @@ def seed(db, interactions):
         rows.append(row)
         if len(rows) == 5000:
             db.interaction.insert_many(rows)
+            rollups.record(added=rows)
             rows = []
     if rows:
         db.interaction.insert_many(rows)
+        rollups.record(added=rows)
     return clients, engagements
 
 
@@ -83,6 +89,7 @@ def main():
     parser.add_argument(
         "--skip", default="", help="Comma-separated cases to leave out, e.g. 'no filter,agent' (unbounded at 1M)."
     )
+    parser.add_argument("--seed-only", action="store_true", help="Seed (into --storage) and stop.")
     args = parser.parse_args()
     random.seed(1)
 
@@ -115,6 +122,8 @@ def main():
             started = time.perf_counter()
             clients, engagements = seed(db, args.interactions)
             print(f"Seeded {args.interactions} interactions in {time.perf_counter() - started:.1f} s (insert_many).")
+        if args.seed_only:
+            return
         skipped = {name.strip() for name in args.skip.split(",") if name.strip()}
 
         browser = Client()

@@ -20,8 +20,16 @@ from pymongo import UpdateOne
 
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import mongo
+from topbox.textsearch import words_filter
 
 COLLECTION = "interaction_day"
+# The agents' names per engagement, with their interaction counts: what an agent search
+# matches first (a small collection), before an indexed query per name found.
+NAMES = "interaction_agent"
+# One document per engagement: its total and counts by sentiment (what a changelist shows
+# as "N interactions" without summing every day).
+TOTALS = "interaction_total"
+OLDEST = "oldest"  # the names collection's document holding the oldest day counted
 ABSENT = "absent"  # the key counting interactions without a sentiment
 NO_KEY = "none"  # in an _id: no engagement or no date
 
@@ -30,9 +38,18 @@ def collection():
     return mongo.database()[COLLECTION]
 
 
+def names():
+    return mongo.database()[NAMES]
+
+
+def totals():
+    return mongo.database()[TOTALS]
+
+
 def ensure_indexes():
     collection().create_index([("engagementId", 1), ("day", 1)], name="engagement_day")
     collection().create_index([("day", 1)], name="day")
+    names().create_index([("engagementId", 1), ("agentName", 1)], name="engagement_agent")
 
 
 def day_of(when):
@@ -61,10 +78,14 @@ def _row_id(engagement_id, day):
     return f"{engagement_id or NO_KEY}:{day.strftime('%Y%m%d') if day else NO_KEY}"
 
 
+def _name_id(engagement_id, agent):
+    return f"{engagement_id or NO_KEY}:{agent_key(agent)}"
+
+
 def record(added=(), removed=()):
     """Count the interactions ``added`` and uncount those ``removed`` (raw documents, as
     stored): one ``$inc`` upsert per engagement-day touched, in one bulk write."""
-    deltas = defaultdict(Counter)
+    deltas, agents = defaultdict(Counter), Counter()
     for sign, rows in ((1, added), (-1, removed)):
         for raw in rows:
             if raw is None:
@@ -76,6 +97,7 @@ def record(added=(), removed=()):
             counts[f"sentiments.{sentiment}"] += sign
             if raw.get("agentName"):
                 counts[f"agents.{agent_key(raw['agentName'])}.{sentiment}"] += sign
+                agents[(raw.get("engagementId"), raw["agentName"])] += sign
     operations = [
         UpdateOne(
             {"_id": _row_id(engagement_id, day)},
@@ -90,6 +112,104 @@ def record(added=(), removed=()):
     ]
     if operations:
         collection().bulk_write(operations, ordered=False)
+    _record_names(agents)
+    _record_totals(deltas)
+    days = [key[1] for key, counts in deltas.items() if key[1] is not None and counts["total"] > 0]
+    if days:
+        _lower_oldest(min(days))
+
+
+def _record_totals(deltas):
+    by_engagement = defaultdict(Counter)
+    for (engagement_id, _), counts in deltas.items():
+        by_engagement[engagement_id].update({k: n for k, n in counts.items() if not k.startswith("agents.")})
+    operations = [
+        UpdateOne({"_id": engagement_id or NO_KEY}, {"$inc": {k: n for k, n in counts.items() if n},
+                  "$setOnInsert": {"engagementId": engagement_id}}, upsert=True)
+        for engagement_id, counts in by_engagement.items()
+        if any(counts.values())
+    ]  # fmt: skip
+    if operations:
+        totals().bulk_write(operations, ordered=False)
+
+
+def count(engagement_ids=None, sentiments=None):
+    """How many interactions ``engagement_ids`` (None: all) hold with one of ``sentiments``
+    (None: any; ``absent`` for none): one small document per engagement."""
+    query = {} if engagement_ids is None else {"_id": {"$in": [pk or NO_KEY for pk in engagement_ids]}}
+    n = 0
+    for row in totals().find(query):
+        n += row.get("total", 0) if sentiments is None else sum(row.get("sentiments", {}).get(s, 0) for s in sentiments)
+    return n
+
+
+def count_days(engagement_ids, sentiments, first, last):
+    """:func:`count` for the UTC days ``first`` to ``last`` (midnights, inclusive; None:
+    open), from the daily documents: one query per engagement."""
+    days = {}
+    if first is not None:
+        days["$gte"] = day_of(first)
+    if last is not None:
+        days["$lte"] = day_of(last)
+    scopes = [{}] if engagement_ids is None else [{"engagementId": pk} for pk in engagement_ids]
+    n = 0
+    for scope in scopes:
+        for row in collection().find({**scope, "day": days}, {"total": 1, "sentiments": 1}):
+            counts = row.get("sentiments") or {}
+            n += row.get("total", 0) if sentiments is None else sum(counts.get(s, 0) for s in sentiments)
+    return n
+
+
+def _lower_oldest(day):
+    names().update_one({"_id": OLDEST}, {"$min": {"day": day}}, upsert=True)
+
+
+def oldest_day():
+    """A day on or before the oldest interaction's (kept on every write; a delete leaves
+    it lower, which is safe for what reads it: where pages oldest first start)."""
+    found = names().find_one({"_id": OLDEST})
+    return found["day"] if found else None
+
+
+def _record_names(agents):
+    """Count each agent's interactions per engagement; a name whose count drops to zero goes."""
+    changed = {key: n for key, n in agents.items() if n}
+    if not changed:
+        return
+    names().bulk_write(
+        [
+            UpdateOne(
+                {"_id": _name_id(engagement_id, agent)},
+                {"$inc": {"n": n}, "$setOnInsert": {"engagementId": engagement_id, "agentName": agent}},
+                upsert=True,
+            )
+            for (engagement_id, agent), n in changed.items()
+        ],
+        ordered=False,
+    )
+    if any(n < 0 for n in changed.values()):
+        gone = [_name_id(*key) for key, n in changed.items() if n < 0]
+        names().delete_many({"_id": {"$in": gone}, "n": {"$lte": 0}})
+
+
+def agent_names(words, engagement_ids=None):
+    """``{agent name: interactions}`` of the agents whose names hold every word of ``words``
+    (case-insensitively), within ``engagement_ids`` (None: all): read from the names
+    collection (one document per engagement and agent), not from the interactions."""
+    query = words_filter(["agentName"], words)
+    scopes = [query] if engagement_ids is None else [{"engagementId": pk, **query} for pk in engagement_ids]
+    found = Counter()
+    for scope in scopes:
+        for row in names().find(scope, {"agentName": 1, "n": 1}):
+            found[row["agentName"]] += row.get("n", 0)
+    return {name: n for name, n in found.items() if n > 0}
+
+
+def agent_count(name, engagement_ids=None):
+    """How many interactions ``name`` handled within ``engagement_ids`` (None: all)."""
+    query = {"agentName": name}
+    scopes = [query] if engagement_ids is None else [{"engagementId": pk, **query} for pk in engagement_ids]
+    return sum(row.get("n", 0) for scope in scopes for row in names().find(scope, {"n": 1}))
 
 
 def newest_day(engagement_ids=None):
@@ -224,15 +344,71 @@ def rebuild(engagement_ids=None):
             for row_id, row in rows.items()
         ]  # fmt: skip
         collection().insert_many(documents, ordered=False)
+    names().delete_many(match)
+    agents = _names_of(rows)
+    if agents:
+        names().insert_many(list(agents.values()), ordered=False)
+    days = [row["day"] for row in rows.values() if row["day"] is not None]
+    if days:
+        _lower_oldest(min(days))
+    totals().delete_many({} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}})
+    documents = list(_totals_of(rows).values())
+    if documents:
+        totals().insert_many(documents, ordered=False)
     return len(rows)
+
+
+def _totals_of(rows):
+    """The totals collection's documents that the daily counts ``rows`` imply."""
+    found = {}
+    for row in rows.values():
+        key = row["engagementId"] or NO_KEY
+        doc = found.setdefault(key, {"_id": key, "engagementId": row["engagementId"], "total": 0, "sentiments": {}})
+        doc["total"] += row["total"]
+        for sentiment, n in row["sentiments"].items():
+            doc["sentiments"][sentiment] = doc["sentiments"].get(sentiment, 0) + n
+    return {key: doc for key, doc in found.items() if doc["total"]}
+
+
+def _names_of(rows):
+    """The names collection's documents that the daily counts ``rows`` imply."""
+    agents = {}
+    for row in rows.values():
+        for key, counts in row["agents"].items():
+            name = agent_name(key)
+            doc = agents.setdefault(
+                _name_id(row["engagementId"], name),
+                {"_id": _name_id(row["engagementId"], name), "engagementId": row["engagementId"], "agentName": name,
+                 "n": 0},
+            )  # fmt: skip
+            doc["n"] += sum(counts.values())
+    return {key: doc for key, doc in agents.items() if doc["n"]}
 
 
 def differences(engagement_ids=None):
     """The engagement-day keys whose stored counts differ from the raw interactions'."""
     match = {} if engagement_ids is None else {"engagementId": {"$in": list(engagement_ids)}}
     stored, raw = stored_counts(match), raw_counts(match)
-    return sorted(key for key in stored.keys() | raw.keys() if stored.get(key) != raw.get(key))
+    days = sorted(key for key in stored.keys() | raw.keys() if stored.get(key) != raw.get(key))
+    stored_names = {doc["_id"]: doc for doc in names().find(match) if doc.get("n")}
+    raw_names = _names_of(raw)
+    agents = sorted(
+        f"agent {key}" for key in stored_names.keys() | raw_names.keys() if stored_names.get(key) != raw_names.get(key)
+    )
+    stored_totals = {}
+    for doc in totals().find({} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}):
+        doc["sentiments"] = {k: n for k, n in (doc.get("sentiments") or {}).items() if n}
+        if doc.get("total"):
+            stored_totals[doc["_id"]] = doc
+    raw_totals = _totals_of(raw)
+    engagements = sorted(
+        f"total {key}" for key in stored_totals.keys() | raw_totals.keys()
+        if stored_totals.get(key) != raw_totals.get(key)
+    )  # fmt: skip
+    return days + agents + engagements
 
 
 def clear():
     collection().delete_many({})
+    names().delete_many({})
+    totals().delete_many({})

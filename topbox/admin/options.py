@@ -45,6 +45,18 @@ class DocumentAdmin(ModelAdmin):
     }
 
     change_list_template = "admin/topbox/change_list.html"
+    # Lists holding more than this many documents (or an unknown number) page by keyset
+    # (topbox.admin.keyset: newest, older, newer, oldest, a date); None: numbered pages always.
+    keyset_above = None
+
+    def count_changelist(self, request, changelist):
+        """``(count, exact)``: how many documents the list holds; not exact when only a
+        bound is known (the count is then that bound)."""
+        return changelist.count(), True
+
+    def keyset_windows(self, request):
+        """A :class:`topbox.admin.keyset.Windows` for reading keyset pages by date, or None."""
+        return None
 
     def get_changelist_instance(self, request):
         try:
