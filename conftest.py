@@ -106,7 +106,8 @@ def _seed_snapshot(mongo_uri):
 
     database = mongo.database()
     seeding.seed(flush=True)
-    names = ("client", "engagement", "interaction", rollups.COLLECTION, rollups.NAMES, rollups.TOTALS)  # with the daily counts
+    # With the daily counts, the agents' names and the engagements' totals.
+    names = ("client", "engagement", "interaction", rollups.COLLECTION, rollups.NAMES, rollups.TOTALS)
     snapshot = {name: list(database[name].find()) for name in names}
     for name in snapshot:
         database[name].delete_many({})

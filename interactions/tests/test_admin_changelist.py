@@ -28,7 +28,8 @@ def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, inte
     # clients in one batch), not the rows.
     assert finds.count("interaction") == 1
     # The count reads the per-engagement totals (interactions.rollups).
-    assert sorted(finds) == ["client", "client", "client", "engagement", "engagement", "interaction", "interaction_total"]
+    expected = ["client", "client", "client", "engagement", "engagement", "interaction", "interaction_total"]
+    assert sorted(finds) == expected
 
 
 def test_client_counts_come_in_one_aggregation_per_page(admin_client, interactions, mongo_commands):

@@ -134,25 +134,33 @@ def test_jump_to_a_date_starts_at_the_end_of_that_day(admin_client, data):
     end = datetime.datetime(2024, 6, 16, tzinfo=datetime.UTC)
     want = expected({"interactionDate": {"$lt": end}})[:7]
     assert [d.pk for d in cl.result_list] == want
-    assert cl.keyset["previous"] and cl.keyset["first"]
+    assert cl.keyset["previous"]
+    assert cl.keyset["first"]
     newer = admin_client.get(URL + cl.keyset["previous"]).context["cl"]
     assert [d.pk for d in newer.result_list] == expected({"interactionDate": {"$gte": end}}, descending=False)[:7][::-1]
 
 
 def test_links_keep_the_filter_and_a_filter_link_starts_over(admin_client, data):
-    clients, engagements = data
+    _clients, engagements = data
     cl = admin_client.get(f"{URL}?engagement={engagements[0].pk}").context["cl"]
     following = parse_qs(urlsplit(cl.keyset["next"]).query)
-    assert following["engagement"] == [str(engagements[0].pk)] and "after" in following
+    assert following["engagement"] == [str(engagements[0].pk)]
+    assert "after" in following
     page2 = admin_client.get(URL + cl.keyset["next"]).context["cl"]
     assert "after" not in page2.get_query_string({"sentiment": "Mixed"})
 
 
 def test_the_first_and_last_pages_offer_no_way_further(admin_client, data):
     first = admin_client.get(URL).context["cl"].keyset
-    assert first["first"] is None and first["previous"] is None and first["next"] and first["last"]
+    assert first["first"] is None
+    assert first["previous"] is None
+    assert first["next"]
+    assert first["last"]
     last = admin_client.get(f"{URL}?last=1").context["cl"].keyset
-    assert last["last"] is None and last["next"] is None and last["previous"] and last["first"]
+    assert last["last"] is None
+    assert last["next"] is None
+    assert last["previous"]
+    assert last["first"]
 
 
 @pytest.mark.parametrize("bad", ["after=nonsense", "before=x", "at=2024-13-01", "at=yesterday"])
@@ -169,11 +177,12 @@ def test_a_position_from_another_sort_order_is_refused(admin_client, data):
 
 
 def test_a_small_selection_keeps_numbered_pages(admin_client, data):
-    clients, engagements = data
+    _clients, engagements = data
     Interaction._get_collection().insert_one({"engagementId": engagements[0].pk, "agentName": "Solo Agent"})
     rollups.record(added=[{"engagementId": engagements[0].pk, "agentName": "Solo Agent"}])
     cl = admin_client.get(f"{URL}?q=solo").context["cl"]
-    assert cl.keyset is None and cl.result_count == 1
+    assert cl.keyset is None
+    assert cl.result_count == 1
 
 
 COUNTED = {
@@ -222,7 +231,8 @@ def test_counts_beyond_the_bound_say_more_than(admin_client, data, monkeypatch):
     monkeypatch.setattr("interactions.admin.COUNT_LIMIT", 5)
     response = admin_client.get(f"{URL}?agent=John Ford&sentiment=Negative")  # not from the daily counts
     cl = response.context["cl"]
-    assert not cl.count_exact and cl.result_count == 5
+    assert not cl.count_exact
+    assert cl.result_count == 5
     assert "more than 5 interactions" in response.content.decode()
 
 
@@ -251,6 +261,7 @@ def test_rebuild_repairs_the_names_and_totals(data):
     rollups.names().delete_many({"agentName": "John Ford"})
     rollups.totals().update_many({}, {"$inc": {"total": 3}})
     broken = rollups.differences()
-    assert any(key.startswith("agent ") for key in broken) and any(key.startswith("total ") for key in broken)
+    assert any(key.startswith("agent ") for key in broken)
+    assert any(key.startswith("total ") for key in broken)
     rollups.rebuild()
     assert rollups.differences() == []
