@@ -49,7 +49,7 @@ def test_keyset_navigation_newest_older_newer_oldest_and_a_date(page, screenshot
     page.goto("/admin/interactions/interaction/")
     expect(agents.first).to_have_text("Agent 29")
     expect(page.locator(".keyset-count")).to_have_text("30 interactions")
-    expect(page.locator("span.keyset-previous")).to_have_text("‹ Newer")  # not a link on the newest page
+    expect(page.locator("span.keyset-previous")).to_contain_text("Newer")  # not a link on the newest page
     page.click("a.keyset-next")
     page.click("a.keyset-next")
     expect(agents.first).to_have_text("Agent 15")
@@ -60,7 +60,7 @@ def test_keyset_navigation_newest_older_newer_oldest_and_a_date(page, screenshot
     page.click("a.keyset-last")
     expect(agents.first).to_have_text("Agent 06")
     expect(agents.last).to_have_text("Agent 00")
-    expect(page.locator("span.keyset-next")).to_have_text("Older ›")
+    expect(page.locator("span.keyset-next")).to_contain_text("Older")
     # Agent 12 is at 2024-03-11 09:00: the page starts with the newest of that day.
     page.fill(".keyset-jump input[name=at]", "2024-03-11")
     page.click(".keyset-jump input[type=submit]")
