@@ -120,6 +120,15 @@ def test_oldest_first_pages_too(admin_client, data):
     assert walk(admin_client, "o=1", "previous") == want
 
 
+@pytest.mark.parametrize("order", ["o=2", "o=-2"])
+def test_pages_sorted_by_agent_too(admin_client, data, order):
+    rows = list(Interaction._get_collection().find({}, {"agentName": 1}))
+    rows.sort(key=lambda r: (r.get("agentName") is not None, r.get("agentName"), r["_id"]), reverse=order == "o=-2")
+    want = [row["_id"] for row in rows]
+    assert walk(admin_client, order, "next") == want
+    assert walk(admin_client, order, "previous") == want
+
+
 def test_newer_from_a_deep_page_goes_back_exactly(admin_client, data):
     response = admin_client.get(URL)
     for _ in range(5):
