@@ -135,7 +135,7 @@ class InteractionAdmin(DocumentAdmin):
     sortable_by = ("date", "agentName", "sentiment")
     # A selection bigger than a few numbered pages is paged by keyset: newest, older, newer,
     # oldest and a date, each page read within a date window (interactions.windows).
-    keyset_above = 1_000
+    keyset_above = 500
 
     def keyset_windows(self, request):
         return InteractionWindows()
@@ -176,6 +176,8 @@ class InteractionAdmin(DocumentAdmin):
             if found is None:
                 return None
             engagements = found if engagements is None else [pk for pk in engagements if pk in found]
+        elif term and term.lower().endswith(".csv") and len(term.split()) == 1:
+            return rollups.file_count(term) if not params else None
         elif term:
             words = term.split()
             too_long = len(words) > search.MAX_SEARCH_WORDS or any(len(w) > search.MAX_SEARCH_WORD for w in words)

@@ -30,6 +30,7 @@ NAMES = "interaction_agent"
 # as "N interactions" without summing every day).
 TOTALS = "interaction_total"
 OLDEST = "oldest"  # the names collection's document holding the oldest day counted
+EVERY = "*"  # the engagementId of the names collection's documents over every engagement
 ABSENT = "absent"  # the key counting interactions without a sentiment
 NO_KEY = "none"  # in an _id: no engagement or no date
 
@@ -50,6 +51,7 @@ def ensure_indexes():
     collection().create_index([("engagementId", 1), ("day", 1)], name="engagement_day")
     collection().create_index([("day", 1)], name="day")
     names().create_index([("engagementId", 1), ("agentName", 1)], name="engagement_agent")
+    names().create_index([("csvName", 1)], name="file", sparse=True)
 
 
 def day_of(when):
@@ -78,8 +80,9 @@ def _row_id(engagement_id, day):
     return f"{engagement_id or NO_KEY}:{day.strftime('%Y%m%d') if day else NO_KEY}"
 
 
-def _name_id(engagement_id, agent):
-    return f"{engagement_id or NO_KEY}:{agent_key(agent)}"
+def _name_id(engagement_id, value, field="agentName"):
+    kind = "" if field == "agentName" else "file:"
+    return f"{engagement_id or NO_KEY}:{kind}{agent_key(value)}"
 
 
 def record(added=(), removed=()):
@@ -97,7 +100,11 @@ def record(added=(), removed=()):
             counts[f"sentiments.{sentiment}"] += sign
             if raw.get("agentName"):
                 counts[f"agents.{agent_key(raw['agentName'])}.{sentiment}"] += sign
-                agents[(raw.get("engagementId"), raw["agentName"])] += sign
+                agents[(raw.get("engagementId"), "agentName", raw["agentName"])] += sign
+                agents[(EVERY, "agentName", raw["agentName"])] += sign
+            csv_name = (raw.get("custom") or {}).get("csvName")
+            if isinstance(csv_name, str) and csv_name:
+                agents[(raw.get("engagementId"), "csvName", csv_name)] += sign
     operations = [
         UpdateOne(
             {"_id": _row_id(engagement_id, day)},
@@ -172,32 +179,34 @@ def oldest_day():
 
 
 def _record_names(agents):
-    """Count each agent's interactions per engagement; a name whose count drops to zero goes."""
+    """Count each agent's (and each CSV file's) interactions per engagement; a name whose
+    count drops to zero goes."""
     changed = {key: n for key, n in agents.items() if n}
     if not changed:
         return
     names().bulk_write(
         [
             UpdateOne(
-                {"_id": _name_id(engagement_id, agent)},
-                {"$inc": {"n": n}, "$setOnInsert": {"engagementId": engagement_id, "agentName": agent}},
+                {"_id": _name_id(engagement_id, value, field)},
+                {"$inc": {"n": n}, "$setOnInsert": {"engagementId": engagement_id, field: value}},
                 upsert=True,
             )
-            for (engagement_id, agent), n in changed.items()
+            for (engagement_id, field, value), n in changed.items()
         ],
         ordered=False,
     )
     if any(n < 0 for n in changed.values()):
-        gone = [_name_id(*key) for key, n in changed.items() if n < 0]
+        gone = [_name_id(engagement_id, value, field) for (engagement_id, field, value), n in changed.items() if n < 0]
         names().delete_many({"_id": {"$in": gone}, "n": {"$lte": 0}})
 
 
 def agent_names(words, engagement_ids=None):
     """``{agent name: interactions}`` of the agents whose names hold every word of ``words``
     (case-insensitively), within ``engagement_ids`` (None: all): read from the names
-    collection (one document per engagement and agent), not from the interactions."""
+    collection (one document per engagement and agent, and one per agent over every
+    engagement), not from the interactions."""
     query = words_filter(["agentName"], words)
-    scopes = [query] if engagement_ids is None else [{"engagementId": pk, **query} for pk in engagement_ids]
+    scopes = [{"engagementId": pk, **query} for pk in ([EVERY] if engagement_ids is None else engagement_ids)]
     found = Counter()
     for scope in scopes:
         for row in names().find(scope, {"agentName": 1, "n": 1}):
@@ -205,10 +214,20 @@ def agent_names(words, engagement_ids=None):
     return {name: n for name, n in found.items() if n > 0}
 
 
+def file_counts(engagement_id, limit):
+    """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``."""
+    rows = names().find({"engagementId": engagement_id, "csvName": {"$exists": True}}, {"csvName": 1, "n": 1})
+    return sorted((row["csvName"], row["n"]) for row in rows if row.get("n", 0) > 0)[:limit]
+
+
+def file_count(csv_name):
+    """How many interactions were ingested from the CSV file ``csv_name`` (any engagement)."""
+    return sum(row.get("n", 0) for row in names().find({"csvName": csv_name}, {"n": 1}))
+
+
 def agent_count(name, engagement_ids=None):
     """How many interactions ``name`` handled within ``engagement_ids`` (None: all)."""
-    query = {"agentName": name}
-    scopes = [query] if engagement_ids is None else [{"engagementId": pk, **query} for pk in engagement_ids]
+    scopes = [{"engagementId": pk, "agentName": name} for pk in ([EVERY] if engagement_ids is None else engagement_ids)]
     return sum(row.get("n", 0) for scope in scopes for row in names().find(scope, {"n": 1}))
 
 
@@ -345,9 +364,13 @@ def rebuild(engagement_ids=None):
         ]  # fmt: skip
         collection().insert_many(documents, ordered=False)
     names().delete_many(match)
-    agents = _names_of(rows)
+    agents = {**_names_of(rows), **_raw_files(match)}
     if agents:
         names().insert_many(list(agents.values()), ordered=False)
+    names().delete_many({"engagementId": EVERY})
+    every = _every_agent(names().find({"engagementId": {"$ne": EVERY}, "agentName": {"$exists": True}}))
+    if every:
+        names().insert_many(list(every.values()), ordered=False)
     days = [row["day"] for row in rows.values() if row["day"] is not None]
     if days:
         _lower_oldest(min(days))
@@ -370,6 +393,30 @@ def _totals_of(rows):
     return {key: doc for key, doc in found.items() if doc["total"]}
 
 
+def _raw_files(match):
+    """The names collection's CSV file documents, from the raw interactions matching ``match``."""
+    pipeline = [
+        {"$match": {**match, "custom.csvName": {"$type": "string", "$ne": ""}}},
+        {"$group": {"_id": {"e": "$engagementId", "f": "$custom.csvName"}, "n": {"$sum": 1}}},
+    ]
+    found = {}
+    for group in Interaction._get_collection().aggregate(pipeline):
+        engagement_id, csv_name = group["_id"].get("e"), group["_id"]["f"]
+        key = _name_id(engagement_id, csv_name, "csvName")
+        found[key] = {"_id": key, "engagementId": engagement_id, "csvName": csv_name, "n": group["n"]}
+    return found
+
+
+def _every_agent(docs):
+    """The names collection's documents over every engagement, from its per-engagement ones."""
+    every = {}
+    for doc in docs:
+        key = _name_id(EVERY, doc["agentName"])
+        every.setdefault(key, {"_id": key, "engagementId": EVERY, "agentName": doc["agentName"], "n": 0})
+        every[key]["n"] += doc["n"]
+    return {key: doc for key, doc in every.items() if doc["n"]}
+
+
 def _names_of(rows):
     """The names collection's documents that the daily counts ``rows`` imply."""
     agents = {}
@@ -390,8 +437,12 @@ def differences(engagement_ids=None):
     match = {} if engagement_ids is None else {"engagementId": {"$in": list(engagement_ids)}}
     stored, raw = stored_counts(match), raw_counts(match)
     days = sorted(key for key in stored.keys() | raw.keys() if stored.get(key) != raw.get(key))
-    stored_names = {doc["_id"]: doc for doc in names().find(match) if doc.get("n")}
-    raw_names = _names_of(raw)
+    stored_names = {
+        doc["_id"]: doc for doc in names().find(match or {"engagementId": {"$exists": True}}) if doc.get("n")
+    }
+    raw_names = {**_names_of(raw), **_raw_files(match)}
+    if not match:
+        raw_names.update(_every_agent(doc for doc in raw_names.values() if "agentName" in doc))
     agents = sorted(
         f"agent {key}" for key in stored_names.keys() | raw_names.keys() if stored_names.get(key) != raw_names.get(key)
     )

@@ -27,15 +27,10 @@ def interaction_counts(engagement_ids):
 
 
 def csv_file_counts(engagement_id, limit):
-    """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``:
-    one aggregation over that engagement's interactions (its index)."""
-    pipeline = [
-        {"$match": {"engagementId": engagement_id, "custom.csvName": {"$exists": True}}},
-        {"$group": {"_id": "$custom.csvName", "rows": {"$sum": 1}}},
-        {"$sort": {"_id": 1}},
-        {"$limit": limit},
-    ]
-    return [(row["_id"], row["rows"]) for row in Interaction._get_collection().aggregate(pipeline)]
+    """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``: from
+    the names the daily counts keep (:func:`interactions.rollups.file_counts`), not a
+    read of the engagement's interactions."""
+    return rollups.file_counts(engagement_id, limit)
 
 
 def last_date(engagement_ids=None):

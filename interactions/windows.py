@@ -5,7 +5,6 @@ import datetime
 from functools import cached_property
 
 from interactions import rollups
-from interactions.documents import SENTIMENTS
 from topbox.admin.keyset import Windows
 
 DATE = "interactionDate"
@@ -13,9 +12,9 @@ ONE_DAY = datetime.timedelta(days=1)
 
 
 class InteractionWindows(Windows):
-    """For one request: the data's edges read once, and first windows from
-    :func:`interactions.rollups.bound_day` for the scopes the counts describe (every
-    engagement or one, any sentiment or one)."""
+    """For one request: the data's edges, read once from the daily counts (the oldest day
+    counted, the newest day by a look back from today), and for one engagement its own
+    newest day (where its newest page starts)."""
 
     field = DATE
 
@@ -24,26 +23,13 @@ class InteractionWindows(Windows):
         oldest, newest = rollups.oldest_day(), rollups.newest_day()
         return oldest and utc(oldest), newest and utc(newest) + ONE_DAY
 
-    def edges(self):
-        return self._edges
-
-    def first_span(self, branch, start, needed, descending):
-        if set(branch) - {"engagementId", "sentiment", DATE}:
-            return None
-        engagement, sentiment = branch.get("engagementId"), branch.get("sentiment")
-        if isinstance(engagement, dict) or (sentiment is not None and sentiment not in SENTIMENTS):
-            return None
-        day = rollups.bound_day(
-            None if engagement is None else [engagement],
-            None if sentiment is None else [sentiment],
-            start,
-            needed,
-            descending,
-        )
-        if day is None:
-            return None
-        day = utc(day)
-        return max(start - day if descending else day + ONE_DAY - start, ONE_DAY)
+    def edges(self, branch):
+        oldest, newest = self._edges
+        engagement = branch.get("engagementId")
+        if newest is not None and engagement is not None and not isinstance(engagement, dict):
+            own = rollups.newest_day([engagement])
+            newest = utc(own) + ONE_DAY if own is not None else oldest
+        return oldest, newest
 
 
 def utc(day):

@@ -4,9 +4,10 @@ A page is the ``per_page`` documents after (or before) the last one shown, in th
 ordering (a field, then ``_id``), read through the API's cursor segments
 (:meth:`topbox.api.pagination.Ordering.after`), so that a page deep in the list costs what
 the first one does, unlike ``skip``. On a date ordering each segment is read within a date
-window that widens until it holds the page (a galloping search whose first guess a
-:class:`Windows` may give, e.g. from daily counts): the server reads about a page, not
-everything beyond the cursor (the embedded server reads every document a query matches).
+window that starts a day wide at the cursor (or at the data's edge, which a
+:class:`Windows` says, e.g. from daily counts) and widens by what it held until it holds
+the page (a galloping search): the server reads about a page, not everything beyond the
+cursor (the embedded server reads every document a query matches).
 An ``$in`` in the filter becomes one query per value (an ``$in`` with a range is a scan
 there), merged in order.
 """
@@ -29,6 +30,7 @@ NAV_PARAMS = (AFTER, BEFORE, LAST, AT)
 MAX_BRANCHES = 64
 # Windows grow at least twice, at most this many times wider per try.
 MAX_GROWTH = 16
+EMPTY_GROWTH = 8  # after a window that held nothing
 FIRST_SPAN = datetime.timedelta(days=1)
 
 
@@ -36,17 +38,13 @@ class Windows:
     """Where a list's documents lie on its date ``field``: what the gallop starts from.
 
     A subclass answers :meth:`edges`, cheaply: ``(oldest, newest)`` such that every value
-    ``v`` stored lies in ``oldest <= v < newest`` (None: unknown), and may guess the
-    first window (:meth:`first_span`: a timedelta from ``start``, or None).
+    ``v`` that ``branch`` (a filter) matches lies in ``oldest <= v < newest`` (None: unknown).
     """
 
     field = None
 
-    def edges(self):
+    def edges(self, branch):
         return None, None
-
-    def first_span(self, branch, start, needed, descending):
-        return None
 
 
 def ordering_of(model, names):
@@ -140,11 +138,11 @@ def _fetch_segment(collection, branch, ordering, segment, limit, windows, projec
     if windows is None or windows.field != ordering.field or "$and" in query or not _is_range(condition):
         return _find(collection, query, ordering, limit, projection)
     descending = ordering.direction == -1
-    oldest, newest = (_utc(edge) for edge in windows.edges())
+    oldest, newest = (_utc(edge) for edge in windows.edges(branch))
     start = _utc(_start(condition, descending, oldest, newest))
     if start is None:
         return _find(collection, query, ordering, limit, projection)
-    span = windows.first_span(branch, start, limit, descending) or FIRST_SPAN
+    span = FIRST_SPAN
     # The window's bounds leave out documents without a value: no need to say so too.
     windowed = {**query, ordering.field: {k: v for k, v in condition.items() if k != "$ne"}}
     if not windowed[ordering.field]:
@@ -161,7 +159,8 @@ def _fetch_segment(collection, branch, ordering, segment, limit, windows, projec
             return rows
         if complete:  # the window reaches past the data's edge: it holds everything
             return rows
-        growth = MAX_GROWTH if not rows else min(MAX_GROWTH, max(2.0, 1.25 * limit / len(rows)))
+        # Widen by what the window held: to about the page (and a quarter), at least twice.
+        growth = EMPTY_GROWTH if not rows else min(MAX_GROWTH, max(2.0, 1.25 * limit / len(rows)))
         span *= growth
 
 
