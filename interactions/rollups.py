@@ -150,6 +150,12 @@ def count(engagement_ids=None, sentiments=None):
     return n
 
 
+def engagement_totals(engagement_ids):
+    """``{engagement id: interactions}`` of ``engagement_ids`` that hold any."""
+    rows = totals().find({"_id": {"$in": list(engagement_ids)}}, {"total": 1})
+    return {row["_id"]: row["total"] for row in rows if row.get("total")}
+
+
 def count_days(engagement_ids, sentiments, first, last):
     """:func:`count` for the UTC days ``first`` to ``last`` (midnights, inclusive; None:
     open), from the daily documents: one query per engagement."""

@@ -7,7 +7,6 @@ from engagements.selectors import engagement_ids
 from interactions import rollups
 from interactions.documents import Interaction
 from topbox.dates import at_or_after
-from topbox.documents import count_references
 
 
 def visible_interactions(user):
@@ -22,8 +21,10 @@ def client_interactions(client_id):
 
 
 def interaction_counts(engagement_ids):
-    """``{engagement id: number of interactions}`` for the given engagements (absent: none), one query."""
-    return count_references(Interaction, "engagementId", engagement_ids)
+    """``{engagement id: number of interactions}`` for the given engagements (absent: none):
+    their totals, which the daily counts keep (one small document each), not a count of
+    their interactions."""
+    return rollups.engagement_totals(engagement_ids)
 
 
 def csv_file_counts(engagement_id, limit):
