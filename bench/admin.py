@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bson import ObjectId
 from pymongo import monitoring
+from pymongo.errors import BulkWriteError
 
 from devtools.embedded import MEMORY, EmbeddedMongo, free_port
 from topbox.textsearch import words_filter
@@ -47,12 +48,38 @@ def seed(db, interactions):
     ]
     db["client"].insert_many(clients)
     db.engagement.insert_many(engagements)
-    from interactions import rollups
-
     # The newest at the start of this hour, one every 17 minutes before it.
     end = datetime.datetime.now(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    add_interactions(db, engagements, end, 0, interactions)
+    return clients, engagements
+
+
+def resume(db, interactions):
+    """Complete a seed that stopped part way (an earlier run into the same --storage):
+    the daily counts rebuilt from what is stored, then the rest, older and older."""
+    from interactions import rollups
+
+    clients, engagements = list(db["client"].find().sort("name")), list(db.engagement.find().sort("_id"))
+    started = time.perf_counter()
+    rollups.rebuild()
+    stored = rollups.count()
+    print(f"Rebuilt the daily counts of {stored} stored interactions in {time.perf_counter() - started:.1f} s.")
+    oldest = db.interaction.find_one(
+        {"interactionDate": {"$lt": rollups.oldest_day().replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)}},
+        sort=[("interactionDate", 1)],
+    )["interactionDate"].replace(tzinfo=datetime.UTC)
+    end = oldest + datetime.timedelta(minutes=17 * stored)
+    add_interactions(db, engagements, end, stored, interactions)
+    return clients, engagements
+
+
+def add_interactions(db, engagements, end, first, last):
+    """Interactions ``first`` to ``last`` (one every 17 minutes back from ``end``), in
+    batches, each with its daily counts."""
+    from interactions import rollups
+
     rows = []
-    for n in range(interactions):
+    for n in range(first, last):
         row = {
             "_id": ObjectId(),
             "engagementId": random.choice(engagements)["_id"],
@@ -64,14 +91,14 @@ def seed(db, interactions):
         if sentiment:
             row["sentiment"] = sentiment
         rows.append(row)
-        if len(rows) == 5000:
-            db.interaction.insert_many(rows)
+        if len(rows) == 5000 or n == last - 1:
+            try:
+                db.interaction.insert_many(rows, ordered=False)
+            except BulkWriteError as error:  # a retried batch: its first attempt stored them
+                if any(e["code"] != 11000 for e in error.details["writeErrors"]):
+                    raise
             rollups.record(added=rows)
             rows = []
-    if rows:
-        db.interaction.insert_many(rows)
-        rollups.record(added=rows)
-    return clients, engagements
 
 
 class CommandTimer(monitoring.CommandListener):
@@ -143,9 +170,14 @@ def main():
         call_command("migrate", verbosity=0)
         documents.ensure_indexes()
         db = mongo.database()
-        if db.interaction.estimated_document_count() >= args.interactions:  # --storage of an earlier run
+        stored = db.interaction.estimated_document_count()
+        if stored >= args.interactions:  # --storage of an earlier run
             clients, engagements = list(db["client"].find().sort("name")), list(db.engagement.find().sort("_id"))
-            print(f"Reusing the {db.interaction.estimated_document_count()} interactions stored in {args.storage}.")
+            print(f"Reusing the {stored} interactions stored in {args.storage}.")
+        elif stored:
+            started = time.perf_counter()
+            clients, engagements = resume(db, args.interactions)
+            print(f"Completed the {stored} stored to {args.interactions} in {time.perf_counter() - started:.1f} s.")
         else:
             started = time.perf_counter()
             clients, engagements = seed(db, args.interactions)

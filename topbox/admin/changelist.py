@@ -32,20 +32,12 @@ class CountedPaginator(Paginator):
 class DocumentChangeList(ChangeList):
     keyset = None  # the keyset navigation's links, on a big list (else numbered pages)
 
-    def get_filters_params(self, params=None):
-        lookup = super().get_filters_params(params)
-        for name in keyset.NAV_PARAMS:
-            lookup.pop(name, None)
-        return lookup
-
-    def get_query_string(self, new_params=None, remove=None):
-        """Django's; a link that changes the list (a filter, a search, a sort) starts it from its first page."""
-        new_params = new_params or {}
-        if new_params or remove:
-            remove = [*(remove or ()), *(name for name in keyset.NAV_PARAMS if name not in new_params)]
-        return super().get_query_string(new_params, remove)
-
     def get_queryset(self, request, exclude_parameters=None):
+        # The keyset navigation's parameters are no filters, and no link built from this
+        # page's parameters (a filter, a sort, the search form) keeps them: it starts over.
+        for name in keyset.NAV_PARAMS:
+            self.params.pop(name, None)
+            self.filter_params.pop(name, None)
         (self.filter_specs, self.has_filters, remaining, _, self.has_active_filters) = self.get_filters(request)
         if remaining:
             # Only the declared filters filter: arbitrary lookups from the query string could

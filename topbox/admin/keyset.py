@@ -95,7 +95,7 @@ def jump_segments(ordering, day):
 def branches(query):
     """``query`` as several queries, one per value of its ``$in`` conditions (the
     combinations of up to ``MAX_BRANCHES``), the split fields first; else itself."""
-    split = [key for key, value in query.items() if isinstance(value, dict) and list(value) == ["$in"]]
+    split = [key for key, value in query.items() if key != "_id" and isinstance(value, dict) and list(value) == ["$in"]]
     values = [list(dict.fromkeys(query[key]["$in"])) for key in split]
     total = 1
     for options in values:
