@@ -65,7 +65,7 @@ def resume(db, interactions):
     stored = rollups.count()
     print(f"Rebuilt the daily counts of {stored} stored interactions in {time.perf_counter() - started:.1f} s.")
     oldest = db.interaction.find_one(
-        {"interactionDate": {"$lt": rollups.oldest_day().replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)}},
+        {"interactionDate": {"$lt": rollups.span()[0].replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)}},
         sort=[("interactionDate", 1)],
     )["interactionDate"].replace(tzinfo=datetime.UTC)
     end = oldest + datetime.timedelta(minutes=17 * stored)

@@ -192,7 +192,8 @@ class InteractionAdmin(DocumentAdmin):
         sentiments = None if sentiment is None else [rollups.ABSENT if sentiment == "-" else sentiment]
         if params.get("date_from") or params.get("date_to"):
             first, last = (datetime.date.fromisoformat(params[n]) if params.get(n) else None for n in DATE_PARAMS)
-            return rollups.count_days(engagements, sentiments, first and midnight(first), last and midnight(last))
+            end = last and midnight(last + datetime.timedelta(days=1))
+            return rollups.count(engagements, sentiments, first and midnight(first), end)
         if engagements == []:
             return 0
         return rollups.count(engagements, sentiments)

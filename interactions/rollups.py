@@ -20,31 +20,44 @@ from pymongo import UpdateOne
 
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import mongo
+from topbox.dates import at_or_after
 from topbox.textsearch import words_filter
 
 COLLECTION = "interaction_day"
-# The agents' names per engagement, with their interaction counts: what an agent search
-# matches first (a small collection), before an indexed query per name found.
-NAMES = "interaction_agent"
-# One document per engagement: its total and counts by sentiment (what a changelist shows
-# as "N interactions" without summing every day).
-TOTALS = "interaction_total"
-OLDEST = "oldest"  # the names collection's document holding the oldest day counted
-EVERY = "*"  # the engagementId of the names collection's documents over every engagement
+TOTALS = "interaction_totals"  # one document per engagement: its counts and the days it spans
+DAILY = "interaction_daily"  # one document per day, every engagement: what global pages count
 ABSENT = "absent"  # the key counting interactions without a sentiment
 NO_KEY = "none"  # in an _id: no engagement or no date
+# The agents' names (and the CSV files) per engagement, with their interaction counts: what
+# an agent search matches first (a small collection), before an indexed query per name.
+NAMES = "interaction_agent"
+EVERY = "*"  # the engagementId of the names collection's documents over every engagement
 
 
 def collection():
     return mongo.database()[COLLECTION]
 
 
-def names():
-    return mongo.database()[NAMES]
-
-
 def totals():
+    """Per engagement (``_id``: its id): ``total``, ``sentiments`` and the ``first`` and
+    ``last`` days holding its interactions. Deletes leave ``first``/``last`` as they were
+    (a span that may be wider than the data, never narrower): what the page windows start
+    from and stop at, without a sort over the daily documents."""
     return mongo.database()[TOTALS]
+
+
+def daily():
+    """Per UTC day (``_id``), every engagement's interactions: ``total`` and ``sentiments``
+    (no agents). A page of every client's interactions reads one of these per day rather
+    than one per engagement and day."""
+    return mongo.database()[DAILY]
+
+
+def names():
+    """Per engagement and agent: ``{engagementId, agentName, n}``, and per agent over every
+    engagement (``engagementId`` ``"*"``); per engagement and CSV file: ``{engagementId,
+    csvName, n}``. A name whose count drops to zero goes."""
+    return mongo.database()[NAMES]
 
 
 def ensure_indexes():
@@ -88,7 +101,7 @@ def _name_id(engagement_id, value, field="agentName"):
 def record(added=(), removed=()):
     """Count the interactions ``added`` and uncount those ``removed`` (raw documents, as
     stored): one ``$inc`` upsert per engagement-day touched, in one bulk write."""
-    deltas, agents = defaultdict(Counter), Counter()
+    deltas, named = defaultdict(Counter), Counter()
     for sign, rows in ((1, added), (-1, removed)):
         for raw in rows:
             if raw is None:
@@ -100,11 +113,11 @@ def record(added=(), removed=()):
             counts[f"sentiments.{sentiment}"] += sign
             if raw.get("agentName"):
                 counts[f"agents.{agent_key(raw['agentName'])}.{sentiment}"] += sign
-                agents[(raw.get("engagementId"), "agentName", raw["agentName"])] += sign
-                agents[(EVERY, "agentName", raw["agentName"])] += sign
+                named[(raw.get("engagementId"), "agentName", raw["agentName"])] += sign
+                named[(EVERY, "agentName", raw["agentName"])] += sign
             csv_name = (raw.get("custom") or {}).get("csvName")
             if isinstance(csv_name, str) and csv_name:
-                agents[(raw.get("engagementId"), "csvName", csv_name)] += sign
+                named[(raw.get("engagementId"), "csvName", csv_name)] += sign
     operations = [
         UpdateOne(
             {"_id": _row_id(engagement_id, day)},
@@ -119,75 +132,15 @@ def record(added=(), removed=()):
     ]
     if operations:
         collection().bulk_write(operations, ordered=False)
-    _record_names(agents)
-    _record_totals(deltas)
-    days = [key[1] for key, counts in deltas.items() if key[1] is not None and counts["total"] > 0]
-    if days:
-        _lower_oldest(min(days))
+        _record_totals(deltas)
+        _record_daily(deltas)
+    _record_names(named)
 
 
-def _record_totals(deltas):
-    by_engagement = defaultdict(Counter)
-    for (engagement_id, _), counts in deltas.items():
-        by_engagement[engagement_id].update({k: n for k, n in counts.items() if not k.startswith("agents.")})
-    operations = [
-        UpdateOne({"_id": engagement_id or NO_KEY}, {"$inc": {k: n for k, n in counts.items() if n},
-                  "$setOnInsert": {"engagementId": engagement_id}}, upsert=True)
-        for engagement_id, counts in by_engagement.items()
-        if any(counts.values())
-    ]  # fmt: skip
-    if operations:
-        totals().bulk_write(operations, ordered=False)
-
-
-def count(engagement_ids=None, sentiments=None):
-    """How many interactions ``engagement_ids`` (None: all) hold with one of ``sentiments``
-    (None: any; ``absent`` for none): one small document per engagement."""
-    query = {} if engagement_ids is None else {"_id": {"$in": [pk or NO_KEY for pk in engagement_ids]}}
-    n = 0
-    for row in totals().find(query):
-        n += row.get("total", 0) if sentiments is None else sum(row.get("sentiments", {}).get(s, 0) for s in sentiments)
-    return n
-
-
-def engagement_totals(engagement_ids):
-    """``{engagement id: interactions}`` of ``engagement_ids`` that hold any."""
-    rows = totals().find({"_id": {"$in": list(engagement_ids)}}, {"total": 1})
-    return {row["_id"]: row["total"] for row in rows if row.get("total")}
-
-
-def count_days(engagement_ids, sentiments, first, last):
-    """:func:`count` for the UTC days ``first`` to ``last`` (midnights, inclusive; None:
-    open), from the daily documents: one query per engagement."""
-    days = {}
-    if first is not None:
-        days["$gte"] = day_of(first)
-    if last is not None:
-        days["$lte"] = day_of(last)
-    scopes = [{}] if engagement_ids is None else [{"engagementId": pk} for pk in engagement_ids]
-    n = 0
-    for scope in scopes:
-        for row in collection().find({**scope, "day": days}, {"total": 1, "sentiments": 1}):
-            counts = row.get("sentiments") or {}
-            n += row.get("total", 0) if sentiments is None else sum(counts.get(s, 0) for s in sentiments)
-    return n
-
-
-def _lower_oldest(day):
-    names().update_one({"_id": OLDEST}, {"$min": {"day": day}}, upsert=True)
-
-
-def oldest_day():
-    """A day on or before the oldest interaction's (kept on every write; a delete leaves
-    it lower, which is safe for what reads it: where pages oldest first start)."""
-    found = names().find_one({"_id": OLDEST})
-    return found["day"] if found else None
-
-
-def _record_names(agents):
+def _record_names(named):
     """Count each agent's (and each CSV file's) interactions per engagement; a name whose
     count drops to zero goes."""
-    changed = {key: n for key, n in agents.items() if n}
+    changed = {key: n for key, n in named.items() if n}
     if not changed:
         return
     names().bulk_write(
@@ -201,23 +154,27 @@ def _record_names(agents):
         ],
         ordered=False,
     )
-    if any(n < 0 for n in changed.values()):
-        gone = [_name_id(engagement_id, value, field) for (engagement_id, field, value), n in changed.items() if n < 0]
+    gone = [_name_id(engagement_id, value, field) for (engagement_id, field, value), n in changed.items() if n < 0]
+    if gone:
         names().delete_many({"_id": {"$in": gone}, "n": {"$lte": 0}})
 
 
 def agent_names(words, engagement_ids=None):
     """``{agent name: interactions}`` of the agents whose names hold every word of ``words``
     (case-insensitively), within ``engagement_ids`` (None: all): read from the names
-    collection (one document per engagement and agent, and one per agent over every
-    engagement), not from the interactions."""
+    collection, not from the interactions."""
     query = words_filter(["agentName"], words)
-    scopes = [{"engagementId": pk, **query} for pk in ([EVERY] if engagement_ids is None else engagement_ids)]
     found = Counter()
-    for scope in scopes:
-        for row in names().find(scope, {"agentName": 1, "n": 1}):
+    for pk in [EVERY] if engagement_ids is None else engagement_ids:
+        for row in names().find({"engagementId": pk, **query}, {"agentName": 1, "n": 1}):
             found[row["agentName"]] += row.get("n", 0)
     return {name: n for name, n in found.items() if n > 0}
+
+
+def agent_count(name, engagement_ids=None):
+    """How many interactions ``name`` handled within ``engagement_ids`` (None: all)."""
+    scopes = [{"engagementId": pk, "agentName": name} for pk in ([EVERY] if engagement_ids is None else engagement_ids)]
+    return sum(row.get("n", 0) for scope in scopes for row in names().find(scope, {"n": 1}))
 
 
 def file_counts(engagement_id, limit):
@@ -231,73 +188,156 @@ def file_count(csv_name):
     return sum(row.get("n", 0) for row in names().find({"csvName": csv_name}, {"n": 1}))
 
 
-def agent_count(name, engagement_ids=None):
-    """How many interactions ``name`` handled within ``engagement_ids`` (None: all)."""
-    scopes = [{"engagementId": pk, "agentName": name} for pk in ([EVERY] if engagement_ids is None else engagement_ids)]
-    return sum(row.get("n", 0) for scope in scopes for row in names().find(scope, {"n": 1}))
+def engagement_totals(engagement_ids):
+    """``{engagement id: interactions}`` of ``engagement_ids`` that hold any."""
+    rows = totals().find({"_id": {"$in": list(engagement_ids)}}, {"total": 1})
+    return {row["_id"]: row["total"] for row in rows if row.get("total")}
+
+
+def _record_daily(deltas):
+    """Fold the engagement-day ``deltas`` of :func:`record` into the all-engagement days."""
+    by_day = defaultdict(Counter)
+    for (_, day), counts in deltas.items():
+        if day is not None:
+            by_day[day].update({path: n for path, n in counts.items() if not path.startswith("agents.")})
+    operations = [
+        UpdateOne({"_id": day}, {"$inc": {path: n for path, n in counts.items() if n}}, upsert=True)
+        for day, counts in by_day.items()
+        if any(counts.values())
+    ]
+    if operations:
+        daily().bulk_write(operations, ordered=False)
+
+
+def _record_totals(deltas):
+    """Fold the engagement-day ``deltas`` of :func:`record` into the per-engagement totals."""
+    by_engagement = defaultdict(lambda: {"inc": Counter(), "days": []})
+    for (engagement_id, day), counts in deltas.items():
+        entry = by_engagement[engagement_id]
+        entry["inc"].update({path: n for path, n in counts.items() if not path.startswith("agents.")})
+        if day is not None and counts["total"] > 0:
+            entry["days"].append(day)
+    operations = []
+    for engagement_id, entry in by_engagement.items():
+        update = {"$inc": {path: n for path, n in entry["inc"].items() if n}}
+        if entry["days"]:
+            update.update({"$min": {"first": min(entry["days"])}, "$max": {"last": max(entry["days"])}})
+        if update["$inc"] or entry["days"]:
+            operations.append(UpdateOne({"_id": engagement_id or NO_KEY}, update, upsert=True))
+    if operations:
+        totals().bulk_write(operations, ordered=False)
+
+
+def span(engagement_ids=None):
+    """``(first, last)``: the days between which the interactions of ``engagement_ids``
+    (None: every engagement) lie, from the totals (one small document per engagement), or
+    ``(None, None)`` when there are none."""
+    query = {} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
+    rows = [row for row in totals().find(query, {"first": 1, "last": 1, "total": 1}) if row.get("total")]
+    firsts = [row["first"] for row in rows if row.get("first")]
+    lasts = [row["last"] for row in rows if row.get("last")]
+    return (day_of(min(firsts)) if firsts else None, day_of(max(lasts)) if lasts else None)
 
 
 def newest_day(engagement_ids=None):
-    """The latest day holding interactions of ``engagement_ids`` (None: any), or None.
-
-    Looks back from today over windows that grow eightfold (a day, 8, 64, ... 8**6 days), so
-    that it reads the few daily documents at the recent end rather than all of them (what
-    a sort reads on the embedded server), one engagement at a time (an ``$in`` with a
-    range is a scan there); then everything older, if need be.
-    """
-    scopes = [{}] if engagement_ids is None else [{"engagementId": pk} for pk in engagement_ids]
-    today = day_of(datetime.datetime.now(datetime.UTC))
-    newest = []
-    for scope in scopes:
-        for power in range(7):
-            since = today - datetime.timedelta(days=8**power)
-            days = [row["day"] for row in collection().find({**scope, "day": {"$gte": since}}, {"day": 1})]
-            if days:
-                break
-        else:
-            days = [row["day"] for row in collection().find({**scope, "day": {"$ne": None}}, {"day": 1})]
-        newest.extend(days)
-    return max(newest, default=None)
+    """The latest day holding interactions of ``engagement_ids`` (None: any), or None."""
+    return span(engagement_ids)[1]
 
 
 def bound_day(engagement_ids, sentiments, start, needed, descending=True):
     """The day to bound a page's query by: counting back (``descending``) or forward from
-    the day of ``start`` (None: the newest day), the first day at which the counts reach
-    ``needed`` interactions of ``engagement_ids`` (None: all) with one of ``sentiments``
-    (None: any). None when they never do.
+    the day of ``start`` (None: the newest, or oldest, day), the first day at which the
+    counts reach ``needed`` interactions of ``engagement_ids`` (None: all) with one of
+    ``sentiments`` (None: any). None when they never do.
 
     Reads the daily documents over windows that grow eightfold from ``start``'s day (few
-    round trips, at most eight times the days needed), one query per engagement: what it
-    reads grows with the page, not with the data.
+    round trips, at most eight times the days needed), one query per engagement, and stops
+    at the end of the data's span: what it reads grows with the page, not with the data.
     """
-    if start is None:
-        if not descending:
-            return None
-        start = newest_day(engagement_ids)
-        if start is None:
-            return None
-    first = day_of(start)
-    scopes = [{}] if engagement_ids is None else [{"engagementId": pk} for pk in engagement_ids]
-    for power in range(7):
-        span = datetime.timedelta(days=8**power - 1)
-        days = {"$gte": first - span, "$lte": first} if descending else {"$gte": first, "$lte": first + span}
+    first_day, last_day = span(engagement_ids)
+    if first_day is None:
+        return None
+    start = day_of(start) if start is not None else (last_day if descending else first_day)
+    for power in range(8):
+        width = datetime.timedelta(days=8**power - 1)
+        days = {"$gte": start - width, "$lte": start} if descending else {"$gte": start, "$lte": start + width}
         by_day = Counter()
-        for scope in scopes:
-            for row in collection().find({**scope, "day": days}, {"day": 1, "total": 1, "sentiments": 1}):
-                counts = row.get("sentiments") or {}
-                n = row.get("total", 0) if sentiments is None else sum(counts.get(s, 0) for s in sentiments)
-                by_day[day_of(row["day"])] += n
+        for row in _day_counts(engagement_ids, days):
+            counts = row.get("sentiments") or {}
+            n = row.get("total", 0) if sentiments is None else sum(counts.get(s, 0) for s in sentiments)
+            by_day[day_of(row["day"])] += n
         if sum(by_day.values()) >= needed:
             reached = 0
             for day in sorted(by_day, reverse=descending):
                 reached += by_day[day]
                 if reached >= needed:
                     return day
-        # Nothing beyond the window (the end of the data is near, so this reads little)?
-        beyond = {"$lt": days["$gte"]} if descending else {"$gt": days["$lte"]}
-        if not any(collection().find_one({**scope, "day": beyond}, {"_id": 1}) for scope in scopes):
-            return None
+        if (days["$gte"] <= first_day) if descending else (days["$lte"] >= last_day):
+            return None  # the window holds the rest of the data
     return None
+
+
+def _day_counts(engagement_ids, days):
+    """``{day, total, sentiments}`` per day within ``days`` (a range), per engagement of
+    ``engagement_ids`` (one indexed query each: an ``$in`` with a range is a scan on the
+    embedded server), or for every engagement at once (None)."""
+    fields = {"day": 1, "total": 1, "sentiments": 1}
+    if engagement_ids is None:
+        for row in daily().find({"_id": days}):
+            yield {**row, "day": row["_id"]}
+        return
+    for pk in engagement_ids:
+        yield from collection().find({"engagementId": pk, "day": days}, fields)
+
+
+def count(engagement_ids=None, sentiments=None, start=None, end=None):
+    """How many interactions of ``engagement_ids`` (None: all) with one of ``sentiments``
+    (None: any; ``absent`` for none) lie in ``[start, end)`` (None: unbounded), exactly.
+
+    Without dates, from the totals (one document per engagement); with dates, from the
+    days wholly inside the range, plus the interactions of the part-days at its ends.
+    """
+
+    def counted(row):
+        if sentiments is None:
+            return row.get("total", 0)
+        return sum((row.get("sentiments") or {}).get(sentiment_key(s), 0) for s in sentiments)
+
+    if start is None and end is None:
+        query = {} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
+        return sum(counted(row) for row in totals().find(query, {"total": 1, "sentiments": 1}))
+    start, end = _naive_utc(start), _naive_utc(end)
+    first_day = None if start is None else day_of(start)
+    if first_day is not None and first_day < start:
+        first_day += datetime.timedelta(days=1)  # the first whole day
+    last_day = None if end is None else day_of(end)
+    if first_day is not None and last_day is not None and first_day >= last_day:
+        return _count_raw(engagement_ids, sentiments, start, end)  # no whole day in the range
+    days = {**({"$gte": first_day} if first_day else {}), **({"$lt": last_day} if last_day else {})}
+    total = sum(counted(row) for row in _day_counts(engagement_ids, days))
+    if start is not None and start < first_day:
+        total += _count_raw(engagement_ids, sentiments, start, first_day)
+    if end is not None and last_day < end:
+        total += _count_raw(engagement_ids, sentiments, last_day, end)
+    return total
+
+
+def _naive_utc(when):
+    if when is None or when.tzinfo is None:
+        return when
+    return when.astimezone(datetime.UTC).replace(tzinfo=None)
+
+
+def _count_raw(engagement_ids, sentiments, start, end):
+    """The interactions in ``[start, end)`` counted one by one, one query per engagement."""
+    match = {"interactionDate": {**at_or_after(start), "$lt": end}}
+    if sentiments is not None:
+        values = [s if s != ABSENT else None for s in sentiments]
+        match["sentiment"] = values[0] if len(values) == 1 else {"$in": values}
+    collection = Interaction._get_collection()
+    if engagement_ids is None:
+        return collection.count_documents(match)
+    return sum(collection.count_documents({"engagementId": pk, **match}) for pk in engagement_ids)
 
 
 def raw_counts(match=None):
@@ -369,34 +409,24 @@ def rebuild(engagement_ids=None):
             for row_id, row in rows.items()
         ]  # fmt: skip
         collection().insert_many(documents, ordered=False)
+    totals().delete_many({} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}})
+    rebuilt = totals_of(rows)
+    if rebuilt:
+        totals().insert_many([{"_id": key, **row} for key, row in rebuilt.items()], ordered=False)
+    _rebuild_daily()
+    _rebuild_names(rows, match)
+    return len(rows)
+
+
+def _rebuild_names(rows, match):
     names().delete_many(match)
-    agents = {**_names_of(rows), **_raw_files(match)}
-    if agents:
-        names().insert_many(list(agents.values()), ordered=False)
+    rebuilt = {**_names_of(rows), **_raw_files(match)}
+    if rebuilt:
+        names().insert_many(list(rebuilt.values()), ordered=False)
     names().delete_many({"engagementId": EVERY})
     every = _every_agent(names().find({"engagementId": {"$ne": EVERY}, "agentName": {"$exists": True}}))
     if every:
         names().insert_many(list(every.values()), ordered=False)
-    days = [row["day"] for row in rows.values() if row["day"] is not None]
-    if days:
-        _lower_oldest(min(days))
-    totals().delete_many({} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}})
-    documents = list(_totals_of(rows).values())
-    if documents:
-        totals().insert_many(documents, ordered=False)
-    return len(rows)
-
-
-def _totals_of(rows):
-    """The totals collection's documents that the daily counts ``rows`` imply."""
-    found = {}
-    for row in rows.values():
-        key = row["engagementId"] or NO_KEY
-        doc = found.setdefault(key, {"_id": key, "engagementId": row["engagementId"], "total": 0, "sentiments": {}})
-        doc["total"] += row["total"]
-        for sentiment, n in row["sentiments"].items():
-            doc["sentiments"][sentiment] = doc["sentiments"].get(sentiment, 0) + n
-    return {key: doc for key, doc in found.items() if doc["total"]}
 
 
 def _raw_files(match):
@@ -424,18 +454,61 @@ def _every_agent(docs):
 
 
 def _names_of(rows):
-    """The names collection's documents that the daily counts ``rows`` imply."""
-    agents = {}
+    """The names collection's agent documents that the daily counts ``rows`` imply."""
+    found = {}
     for row in rows.values():
         for key, counts in row["agents"].items():
             name = agent_name(key)
-            doc = agents.setdefault(
-                _name_id(row["engagementId"], name),
-                {"_id": _name_id(row["engagementId"], name), "engagementId": row["engagementId"], "agentName": name,
-                 "n": 0},
-            )  # fmt: skip
+            doc_id = _name_id(row["engagementId"], name)
+            doc = found.setdefault(
+                doc_id, {"_id": doc_id, "engagementId": row["engagementId"], "agentName": name, "n": 0}
+            )
             doc["n"] += sum(counts.values())
-    return {key: doc for key, doc in agents.items() if doc["n"]}
+    return {key: doc for key, doc in found.items() if doc["n"]}
+
+
+def _names_differences(raw_rows, match):
+    """``names:<id>`` for each names document that disagrees with the raw interactions."""
+    stored = {doc["_id"]: doc for doc in names().find(match or {"engagementId": {"$exists": True}}) if doc.get("n")}
+    expected = {**_names_of(raw_rows), **_raw_files(match)}
+    if not match:
+        expected.update(_every_agent(doc for doc in list(expected.values()) if "agentName" in doc))
+    return sorted(f"names:{key}" for key in stored.keys() | expected.keys() if stored.get(key) != expected.get(key))
+
+
+def _rebuild_daily():
+    """The all-engagement days, summed from the daily documents (already rebuilt)."""
+    days = daily_of(stored_counts())
+    daily().delete_many({})
+    if days:
+        daily().insert_many([{"_id": day, **row} for day, row in days.items()], ordered=False)
+
+
+def daily_of(rows):
+    """The all-engagement days of the daily ``rows`` (as :func:`raw_counts` gives them)."""
+    result = {}
+    for row in rows.values():
+        if row["day"] is not None:
+            entry = result.setdefault(row["day"], {"total": 0, "sentiments": Counter()})
+            entry["total"] += row["total"]
+            entry["sentiments"].update(row["sentiments"])
+    return {day: {"total": entry["total"], "sentiments": dict(entry["sentiments"])} for day, entry in result.items()}
+
+
+def totals_of(rows):
+    """The per-engagement totals of the daily ``rows`` (as :func:`raw_counts` gives them),
+    by ``_id`` of :func:`totals`."""
+    result = {}
+    for row in rows.values():
+        entry = result.setdefault(
+            row["engagementId"] or NO_KEY, {"total": 0, "sentiments": Counter(), "first": None, "last": None}
+        )
+        entry["total"] += row["total"]
+        entry["sentiments"].update(row["sentiments"])
+        if row["day"] is not None:
+            entry["first"] = min(filter(None, (entry["first"], row["day"])))
+            entry["last"] = max(filter(None, (entry["last"], row["day"])))
+    return {key: {**entry, "sentiments": dict(entry["sentiments"])} for key, entry in result.items()}
 
 
 def differences(engagement_ids=None):
@@ -443,29 +516,51 @@ def differences(engagement_ids=None):
     match = {} if engagement_ids is None else {"engagementId": {"$in": list(engagement_ids)}}
     stored, raw = stored_counts(match), raw_counts(match)
     days = sorted(key for key in stored.keys() | raw.keys() if stored.get(key) != raw.get(key))
-    stored_names = {
-        doc["_id"]: doc for doc in names().find(match or {"engagementId": {"$exists": True}}) if doc.get("n")
+    every_day = [] if engagement_ids is not None else _daily_differences(raw)
+    return days + _totals_differences(raw, engagement_ids) + every_day + _names_differences(raw, match)
+
+
+def _daily_differences(raw_rows):
+    """``daily:<YYYYMMDD>`` for each all-engagement day that disagrees with ``raw_rows``."""
+    expected = daily_of(raw_rows)
+    stored = {
+        day_of(row["_id"]): {
+            "total": row.get("total", 0),
+            "sentiments": {name: n for name, n in (row.get("sentiments") or {}).items() if n},
+        }
+        for row in daily().find()
     }
-    raw_names = {**_names_of(raw), **_raw_files(match)}
-    if not match:
-        raw_names.update(_every_agent(doc for doc in raw_names.values() if "agentName" in doc))
-    agents = sorted(
-        f"agent {key}" for key in stored_names.keys() | raw_names.keys() if stored_names.get(key) != raw_names.get(key)
-    )
-    stored_totals = {}
-    for doc in totals().find({} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}):
-        doc["sentiments"] = {k: n for k, n in (doc.get("sentiments") or {}).items() if n}
-        if doc.get("total"):
-            stored_totals[doc["_id"]] = doc
-    raw_totals = _totals_of(raw)
-    engagements = sorted(
-        f"total {key}" for key in stored_totals.keys() | raw_totals.keys()
-        if stored_totals.get(key) != raw_totals.get(key)
-    )  # fmt: skip
-    return days + agents + engagements
+    empty = {"total": 0, "sentiments": {}}
+    return [
+        f"daily:{day:%Y%m%d}"
+        for day in sorted(stored.keys() | expected.keys())
+        if stored.get(day, empty) != expected.get(day, empty)
+    ]
+
+
+def _totals_differences(raw_rows, engagement_ids):
+    """``totals:<engagement>`` for each engagement whose totals disagree with ``raw_rows``:
+    different counts, or a span that does not cover its days (a wider one is allowed)."""
+    expected = totals_of(raw_rows)
+    query = {} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
+    stored = {row.pop("_id"): row for row in totals().find(query)}
+    wrong = []
+    for key in stored.keys() | expected.keys():
+        have = stored.get(key) or {}
+        want = expected.get(key) or {"total": 0, "sentiments": {}, "first": None, "last": None}
+        counts = {name: n for name, n in (have.get("sentiments") or {}).items() if n}
+        covers = want["first"] is None or (
+            have.get("first") is not None
+            and day_of(have["first"]) <= want["first"]
+            and day_of(have["last"]) >= want["last"]
+        )
+        if have.get("total", 0) != want["total"] or counts != want["sentiments"] or not covers:
+            wrong.append(f"totals:{key}")
+    return sorted(wrong)
 
 
 def clear():
     collection().delete_many({})
-    names().delete_many({})
     totals().delete_many({})
+    daily().delete_many({})
+    names().delete_many({})

@@ -29,7 +29,7 @@ from topbox.api.permissions import IsStaff
 from topbox.api.renderers import BrowsableAPIRenderer, ExtendedJSONRenderer
 from topbox.api.serializers import BooleanParamField, ChoiceParamField, QueryParamsSerializer, UTCDateParamField
 from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
-from topbox.dates import at_or_after
+from topbox.dates import ONE_MILLISECOND, at_or_after
 
 DATE = "interactionDate"
 INTERACTION_PARENTS = (
@@ -57,16 +57,27 @@ class InteractionViewSet(DocumentViewSet):
         return {"engagementId": parent.pk}
 
     def get_queryset(self):
-        return replace(super().get_queryset(), window=self.date_window)
+        return replace(super().get_queryset(), window=self.date_window, counter=self.counted)
+
+    def counted(self, query):
+        """``count=true`` from the counts (:func:`interactions.rollups.count`) when the filter
+        is one they describe: engagements, sentiments and a date range; else None."""
+        if set(query.filter) - {"engagementId", "sentiment", DATE}:
+            return None
+        engagements, sentiments = values(query.filter, "engagementId"), values(query.filter, "sentiment")
+        dates = date_range(query.filter.get(DATE))
+        if engagements is False or sentiments is False or dates is None:
+            return None
+        return rollups.count(engagements, sentiments, *dates)
 
     def date_window(self, query, segment, needed):
         """Where the next ``needed`` interactions of a page by date lie, from the daily counts
         (:func:`interactions.rollups.bound_day`): a bound on ``interactionDate`` for the first
         page newest-first, or for the part of a later page beyond the cursor's date.
 
-        Only for the scopes the counts describe and the indexes serve with a range: every
-        engagement or one, any sentiment or one (other filters only make the window hold
-        fewer, and the paginator then widens it).
+        The counts describe every engagement, one, or several (a client's), with any
+        sentiment or one; other filters (an agent, words) only make the window hold fewer,
+        and the paginator then widens it.
         """
         ordering, condition = query.ordering, segment.get(DATE)
         if ordering.field != DATE or (segment and set(segment) != {DATE}):
@@ -78,17 +89,11 @@ class InteractionViewSet(DocumentViewSet):
             start = next(iter(condition.values()))
         else:
             return None
-        engagement, sentiment = query.filter.get("engagementId"), query.filter.get("sentiment")
-        if isinstance(engagement, dict) or isinstance(sentiment, dict):
-            return None  # an $in with a range: a collection scan on the embedded server
+        engagements, sentiments = values(query.filter, "engagementId"), values(query.filter, "sentiment")
+        if engagements is False or sentiments is False:
+            return None
         descending = ordering.direction == -1
-        day = rollups.bound_day(
-            None if engagement is None else [engagement],
-            None if sentiment is None else [sentiment],
-            start,
-            needed,
-            descending,
-        )
+        day = rollups.bound_day(engagements, sentiments, start, needed, descending)
         if day is None:
             return None
         day = day.replace(tzinfo=datetime.UTC)
@@ -108,6 +113,33 @@ class InteractionViewSet(DocumentViewSet):
     def perform_destroy(self, instance):
         super().perform_destroy(instance)
         rollups.record(removed=[instance])
+
+
+def values(query, field):
+    """The values ``query`` allows for ``field``: None for any, a list for an equality or
+    an ``$in``, False for another condition (which the counts cannot describe)."""
+    if field not in query:
+        return None
+    condition = query[field]
+    if not isinstance(condition, dict):
+        return [condition]
+    return list(condition["$in"]) if list(condition) == ["$in"] else False
+
+
+def date_range(condition):
+    """``(start, end)`` of a date condition made of ``$gt``/``$gte``/``$lt``/``$lte`` bounds
+    on millisecond dates, as ``[start, end)``; ``(None, None)`` for none; None for others."""
+    if condition is None:
+        return None, None
+    if not isinstance(condition, dict) or not set(condition) <= {"$gt", "$gte", "$lt", "$lte"}:
+        return None
+    if not all(isinstance(value, datetime.datetime) for value in condition.values()):
+        return None
+    start = max(filter(None, (condition.get("$gte"), condition.get("$gt") and condition["$gt"] + ONE_MILLISECOND)),
+                default=None)  # fmt: skip
+    end = min(filter(None, (condition.get("$lt"), condition.get("$lte") and condition["$lte"] + ONE_MILLISECOND)),
+              default=None)  # fmt: skip
+    return start, end
 
 
 class StatsParams(QueryParamsSerializer):

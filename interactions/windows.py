@@ -12,24 +12,25 @@ ONE_DAY = datetime.timedelta(days=1)
 
 
 class InteractionWindows(Windows):
-    """For one request: the data's edges, read once from the daily counts (the oldest day
-    counted, the newest day by a look back from today), and for one engagement its own
-    newest day (where its newest page starts)."""
+    """For one request: the days the data spans, from the per-engagement totals
+    (:func:`interactions.rollups.span`): of every engagement, or of the one a branch
+    selects (where its newest and oldest pages start)."""
 
     field = DATE
 
     @cached_property
-    def _edges(self):
-        oldest, newest = rollups.oldest_day(), rollups.newest_day()
-        return oldest and utc(oldest), newest and utc(newest) + ONE_DAY
+    def _every(self):
+        return self._span(None)
 
     def edges(self, branch):
-        oldest, newest = self._edges
         engagement = branch.get("engagementId")
-        if newest is not None and engagement is not None and not isinstance(engagement, dict):
-            own = rollups.newest_day([engagement])
-            newest = utc(own) + ONE_DAY if own is not None else oldest
-        return oldest, newest
+        if engagement is not None and not isinstance(engagement, dict):
+            return self._span([engagement])
+        return self._every
+
+    def _span(self, engagement_ids):
+        first, last = rollups.span(engagement_ids)
+        return first and utc(first), last and utc(last) + ONE_DAY
 
 
 def utc(day):

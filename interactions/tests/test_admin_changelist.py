@@ -28,7 +28,7 @@ def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, inte
     # clients in one batch), not the rows.
     assert finds.count("interaction") == 1
     # The count reads the per-engagement totals (interactions.rollups).
-    expected = ["client", "client", "client", "engagement", "engagement", "interaction", "interaction_total"]
+    expected = ["client", "client", "client", "engagement", "engagement", "interaction", "interaction_totals"]
     assert sorted(finds) == expected
 
 
@@ -37,7 +37,7 @@ def test_engagement_counts_come_from_their_totals(admin_client, interactions, mo
     page = admin_client.get("/admin/engagements/engagement/").content.decode()
     assert "20 interactions" in page
     assert [c for c in mongo_commands if c[1] == "interaction"] == []  # no interaction read
-    assert mongo_commands.count(("find", "interaction_total")) == 1
+    assert mongo_commands.count(("find", "interaction_totals")) == 1
 
 
 def test_unfiltered_page_counts_from_the_totals(admin_client, interactions, mongo_commands):
@@ -46,7 +46,7 @@ def test_unfiltered_page_counts_from_the_totals(admin_client, interactions, mong
     assert cl.result_count == 120
     on_interactions = [name for name, collection in mongo_commands if collection == "interaction"]
     assert on_interactions == ["find"]  # no count of the interactions: their per-engagement totals
-    assert ("find", "interaction_total") in mongo_commands
+    assert ("find", "interaction_totals") in mongo_commands
 
 
 def test_filtered_page_counts_from_the_totals(admin_client, interactions, mongo_commands):

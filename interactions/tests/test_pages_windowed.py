@@ -100,9 +100,9 @@ def test_wrong_counts_cost_time_not_correctness(staff_api, world):
     assert forwards == [str(pk) for pk in expected({"sentiment": "Negative"}, "-interactionDate")]
 
 
-def test_a_page_reads_a_window_not_the_collection(staff_api, world, mongo_uri):
-    """The first page's query carries a lower date bound from the counts, and the server
-    examines about a page's worth of interactions, not all of them."""
+@pytest.fixture
+def interaction_finds(mongo_uri):
+    """The filters of the ``find`` commands sent to the interaction collection."""
     from pymongo import monitoring
 
     from topbox import mongo
@@ -121,12 +121,115 @@ def test_a_page_reads_a_window_not_the_collection(staff_api, world, mongo_uri):
             pass
 
     mongo.connect(mongo_uri, event_listeners=[Listener()])
-    try:
-        body = staff_api.get("/interactions", {"page_size": 5}).json()
-    finally:
-        mongo.connect(mongo_uri)
+    yield filters
+    mongo.connect(mongo_uri)
+
+
+def test_a_page_reads_a_window_not_the_collection(staff_api, world, interaction_finds):
+    """The first page's query carries a lower date bound from the counts, and the server
+    examines about a page's worth of interactions, not all of them."""
+    filters = interaction_finds
+    body = staff_api.get("/interactions", {"page_size": 5}).json()
     assert len(body["results"]) == 5
     bounded = [f for f in filters if isinstance(f.get("interactionDate"), dict) and "$gt" in f["interactionDate"]]
     assert bounded, filters
     examined = Interaction._get_collection().count_documents(bounded[-1])
     assert 5 < examined < Interaction.objects.count() / 4
+
+
+@pytest.mark.parametrize("params", [{"client": None}, {"client": None, "to": "2024-03-20"}])
+def test_a_clients_page_asks_each_engagement_for_its_window(staff_api, world, interaction_finds, params):
+    """An ``$in`` of engagements with a date range is a collection scan on the embedded
+    server: each engagement is asked for the window instead, and the pages merged."""
+    phone = world[0]
+    client_engagements = {e.pk for e in world if e.clientId.pk == phone.clientId.pk}
+    params = {**params, "client": str(phone.clientId.pk), "page_size": 6}
+    first = staff_api.get("/interactions", params).json()
+    parts = urlsplit(first["next"])
+    second = staff_api.get(f"{parts.path}?{parts.query}").json()
+    ranged = [f for f in interaction_finds if isinstance(f.get("interactionDate"), dict)]
+    assert ranged
+    assert all(f["engagementId"] in client_engagements for f in ranged), ranged  # equalities, no $in
+    query = {"engagementId": {"$in": list(client_engagements)}}
+    if "to" in params:
+        query["interactionDate"] = {"$lt": datetime.datetime(2024, 3, 20, tzinfo=datetime.UTC)}
+    want = [str(pk) for pk in expected(query, "-interactionDate")][:12]
+    assert [row["_id"]["$oid"] for row in first["results"] + second["results"]] == want
+
+
+def test_the_merge_orders_values_of_every_type_as_the_server_does():
+    """The pages of several queries are merged in Python by ``Ordering.key``: the same order
+    as the server's sort, mixed scalar types and missing values included."""
+    from bson import Decimal128, ObjectId
+
+    from topbox import mongo
+    from topbox.api.pagination import both_ways
+
+    collection = mongo.database()["ordering_probe"]
+    collection.drop()
+    values = [None, 3, 2.5, Decimal128("7"), Decimal128("2.4"), "b", "a", "é", "Z", {"x": 1}, b"\x01", ObjectId(),
+              True, False, datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC), -1]  # fmt: skip
+    collection.insert_many([{"v": value} for value in values] + [{}])
+    for name, ordering in both_ways("v", nullable=True).items():
+        server = [row["_id"] for row in collection.find().sort(ordering.sort)]
+        merged = sorted(collection.find(), key=ordering.key, reverse=ordering.direction == -1)
+        assert [row["_id"] for row in merged] == server, name
+    collection.drop()
+
+
+COUNTED = [
+    {},
+    {"sentiment": "Negative"},
+    {"engagement": 0},
+    {"client": 0, "sentiment": "Positive"},
+    {"from": "2024-03-04T05:00:00Z"},
+    {"to": "2024-03-20"},
+    {"from": "2024-03-04", "to": "2024-03-20T13:30:00.001Z", "client": 0},
+    {"from": "2024-03-04T04:00:00Z", "to": "2024-03-04T06:00:00Z", "sentiment": "Negative"},
+    {"from": "2024-03-04T10:00:00Z", "to": "2024-03-05T11:00:00Z"},
+    {"agentName": "Bo"},  # not in the counts: counted one by one
+    {"agentName": "Bo", "client": 0, "from": "2024-03-10"},
+]
+
+
+@pytest.mark.parametrize("params", COUNTED, ids=[str(sorted(p)) for p in COUNTED])
+def test_count_true_from_the_counts_is_exact(staff_api, world, params, interaction_finds, mongo_uri):
+    phone = world[0]
+    params = dict(params)
+    if "engagement" in params:
+        params["engagement"] = str(phone.pk)
+    if "client" in params:
+        params["client"] = str(phone.clientId.pk)
+    listed, _ = walk(staff_api, "/interactions", {**params, "page_size": 1000})
+    body = staff_api.get("/interactions", {**params, "count": "true", "page_size": 1}).json()
+    assert body["count"] == len(listed), (params, body)
+    assert body["count"] > 0
+
+
+def test_count_true_does_not_count_the_interactions_when_the_counts_can(staff_api, world, mongo_uri):
+    from pymongo import monitoring
+
+    from topbox import mongo
+
+    counted = []
+
+    class Listener(monitoring.CommandListener):
+        def started(self, event):
+            if event.command_name in ("count", "aggregate") and event.command.get(event.command_name) == "interaction":
+                counted.append(event.command)
+
+        def succeeded(self, event):
+            pass
+
+        def failed(self, event):
+            pass
+
+    mongo.connect(mongo_uri, event_listeners=[Listener()])
+    try:
+        whole = staff_api.get("/interactions", {"count": "true", "client": str(world[0].clientId.pk)}).json()
+        days = staff_api.get("/interactions", {"count": "true", "from": "2024-03-04", "to": "2024-03-20"}).json()
+    finally:
+        mongo.connect(mongo_uri)
+    assert whole["count"] > 0
+    assert days["count"] > 0
+    assert counted == []  # whole days and whole engagements: read from the counts only

@@ -136,6 +136,39 @@ def test_rebuild_repairs_corrupted_counts():
     assert interaction_stats() == raw_interaction_stats()
 
 
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda: rollups.totals().update_one({}, {"$inc": {"total": 3}}),
+        lambda: rollups.totals().update_one({}, {"$set": {"first": datetime.datetime(2024, 6, 1)}}),  # too narrow
+        lambda: rollups.totals().delete_one({}),
+        lambda: rollups.daily().update_one({}, {"$inc": {"sentiments.Negative": 2}}),
+        lambda: rollups.daily().delete_one({}),
+    ],
+    ids=["total", "span", "missing total", "day's sentiment", "missing day"],
+)
+def test_the_check_finds_and_the_rebuild_repairs_the_totals_and_the_days(corrupt):
+    synthetic.generate(clients=1, engagements=2, interactions=200, random_seed=4)
+    assert_in_step()
+    corrupt()
+    assert rollups.differences() != []
+    rollups.rebuild()
+    assert_in_step()
+
+
+def test_a_span_wider_than_the_data_after_deletes_is_in_step():
+    """Deletes leave an engagement's first and last days as they were: wider, never wrong."""
+    engagement = make_engagement()
+    early = make_interaction(engagement, datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+    make_interaction(engagement, datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+    early.delete()
+    assert_in_step()
+    assert rollups.span([engagement.pk]) == (datetime.datetime(2020, 1, 1), datetime.datetime(2024, 1, 1))
+    Interaction.objects(engagementId=engagement).delete()
+    assert rollups.span([engagement.pk]) == (None, None)  # no interactions: no span
+    assert_in_step()
+
+
 def test_the_newest_date_is_found_from_the_counts():
     from interactions.selectors import last_date
 

@@ -283,6 +283,8 @@ def merge(fragments):
 
 def _combine(first, second):
     """Both conditions on a field as one, or None when they cannot be."""
+    if _is_in(first) or _is_in(second):
+        return _combine_in(first, second)
     if not (isinstance(first, dict) and isinstance(second, dict)):
         return None
     combined = dict(first)
@@ -295,6 +297,22 @@ def _combine(first, second):
             return None
         combined[operator] = tightest(combined[operator], value)
     return combined
+
+
+def _is_in(condition):
+    return isinstance(condition, dict) and list(condition) == ["$in"]
+
+
+def _combine_in(first, second):
+    """An ``$in`` with an equality or another ``$in`` (a client user's engagements and the
+    engagement asked for) as the values in both, or None for other conditions."""
+    values = [first["$in"] if _is_in(first) else [first], second["$in"] if _is_in(second) else [second]]
+    if any(isinstance(value, dict | list) for choice in values for value in choice):
+        return None
+    both = [value for value in values[0] if value in values[1]]
+    if not (_is_in(first) and _is_in(second)) and len(both) == 1:
+        return both[0]
+    return {"$in": both}
 
 
 # Filter backends: DRF's ``filter_queryset()`` runs them in turn on the view's Query.

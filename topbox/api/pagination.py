@@ -9,7 +9,9 @@ signed, so a client can follow them but not forge them; a total is counted only 
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
+from bson import Decimal128, ObjectId
 from django.core import signing
 from django.template import loader
 from rest_framework.exceptions import ValidationError
@@ -35,6 +37,17 @@ class Ordering:
     def sort(self):
         return [(self.field, self.direction), ("_id", self.direction)]
 
+    def key(self, row):
+        """``row``'s place in this order, ascending, as MongoDB sorts: a missing value lowest,
+        then by BSON type (numbers, strings, ..., dates), then by value."""
+        value = row.get(self.field)
+        rank = bson_type_rank(value)
+        if isinstance(value, Decimal128):
+            value = value.to_decimal()  # compares with int and float exactly
+        elif rank in (4, 5, 6):  # objects, arrays, binary data: not what a page is ordered by
+            value = repr(value)
+        return (rank, value, row["_id"])
+
     def reversed(self):
         return Ordering(self.name, self.field, -self.direction, self.nullable)
 
@@ -55,6 +68,19 @@ class Ordering:
         if self.nullable and self.direction == -1:
             segments.append({self.field: None})
         return segments
+
+
+# MongoDB's sort order of BSON types: null, numbers, strings, objects, arrays, binary data,
+# ObjectIds, booleans, dates. (bool is tested before int: it is an int in Python.)
+BSON_TYPE_RANKS = ((bool, 8), ((int, float, Decimal128), 2), (str, 3), (dict, 4), (list, 5), (bytes, 6),
+                   (ObjectId, 7), (datetime, 9))  # fmt: skip
+
+
+def bson_type_rank(value):
+    """Where ``value``'s type sorts among BSON types (the values compared are of one type)."""
+    if value is None:
+        return 1
+    return next((rank for types, rank in BSON_TYPE_RANKS if isinstance(value, types)), 10)
 
 
 def both_ways(field, nullable=False):

@@ -5,9 +5,14 @@ to the paginator. Topbox reads raw documents through pymongo, so what travels th
 is this small immutable value; only the paginator and ``get_object()`` run it.
 """
 
+import heapq
+import itertools
 from dataclasses import dataclass, replace
 
 from topbox.api.filters import merge
+
+RANGE_OPERATORS = frozenset(("$gt", "$gte", "$lt", "$lte"))
+MAX_FAN_OUT = 100  # an $in longer than this is sent as one query
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,9 @@ class Query:
     # window(query, segment, needed): a filter fragment narrowing ``segment`` to where the
     # next ``needed`` documents are expected (from counts kept elsewhere), or None.
     window: object = None
+    # counter(query): the number of documents the query matches, from counts kept
+    # elsewhere, or None when they cannot say (the documents are then counted).
+    counter: object = None
 
     def where(self, fragment):
         """This query narrowed by ``fragment`` (bounds on one field merge into one condition)."""
@@ -33,34 +41,60 @@ class Query:
         return self.collection.find_one(merge([{"_id": pk}, self.filter]))
 
     def find_windowed(self, segment, limit):
-        """:meth:`find`, first within the window the view estimates holds ``limit`` documents
-        (and one eight times as wide), so that the server reads about a page rather than
-        everything the segment matches; unbounded if the window holds too few.
+        """:meth:`find`, within the window the view estimates holds ``limit`` documents, then
+        wider ones (at least eightfold each time, more if the window held far fewer than it
+        should, as when other filters keep a few of its documents), so that the server reads
+        about a page rather than everything the segment matches; unbounded once the window
+        would hold the rest of the data.
 
         Exact whatever the estimate: documents outside the window sort after every one
         inside it, so a window that yields ``limit`` documents yields the right ones.
         """
-        for estimate in (limit, limit * 8) if self.window else ():
+        estimate = limit
+        while self.window:
             bound = self.window(self, segment, estimate)
             if bound is None:
                 break
             rows = self.find(merge([segment, bound]), limit)
             if len(rows) >= limit:
                 return rows
+            estimate *= max(8, 2 * limit // max(len(rows), 1))
         return self.find(segment, limit)
 
     def find(self, fragment, limit):
-        """Up to ``limit`` documents matching this query and ``fragment``, in its ordering."""
+        """Up to ``limit`` documents matching this query and ``fragment``, in its ordering.
+
+        A query holding an ``$in`` and a range on the sort field is sent as one query per
+        value of the ``$in``, whose pages are merged: the embedded server scans the whole
+        collection for the two together, and serves each equality with the range from an
+        index (on MongoDB both shapes are indexed, and the results are the same).
+        """
         projection = self.projection
         if projection is not None and self.ordering is not None:
             projection = {**projection, self.ordering.field: 1}  # the cursor is built from it
-        return list(
-            self.collection.find(merge([self.filter, fragment]), projection).sort(self.ordering.sort).limit(limit)
-        )
+        queries = fan_out(merge([self.filter, fragment]), self.ordering.field)
+        cursors = [self.collection.find(query, projection).sort(self.ordering.sort).limit(limit) for query in queries]
+        if len(cursors) == 1:
+            return list(cursors[0])
+        merged = heapq.merge(*cursors, key=self.ordering.key, reverse=self.ordering.direction == -1)
+        return list(itertools.islice(merged, limit))
 
     def stream(self, batch_size):
         """Every matching document in this query's ordering, read ``batch_size`` at a time."""
         return self.collection.find(self.filter, self.projection).sort(self.ordering.sort).batch_size(batch_size)
 
     def count(self):
-        return self.collection.count_documents(self.filter)
+        counted = self.counter(self) if self.counter else None
+        return self.collection.count_documents(self.filter) if counted is None else counted
+
+
+def fan_out(query, field):
+    """``query`` as one query per value of its ``$in``, when it also bounds ``field`` by a
+    range (see :meth:`Query.find`); else ``[query]``."""
+    condition = query.get(field)
+    if not (isinstance(condition, dict) and RANGE_OPERATORS & condition.keys()):
+        return [query]
+    for key, values in query.items():
+        if isinstance(values, dict) and list(values) == ["$in"] and 1 < len(values["$in"]) <= MAX_FAN_OUT:
+            return [{**query, key: value} for value in values["$in"]]
+    return [query]

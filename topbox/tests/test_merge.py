@@ -22,5 +22,15 @@ def test_two_bounds_of_one_kind_keep_the_narrower():
 
 def test_what_cannot_be_one_condition_is_an_and():
     assert merge([{"e": 1}, {"e": 2}]) == {"$and": [{"e": 1}, {"e": 2}]}
-    assert merge([{"e": {"$in": [1]}}, {"e": {"$in": [2]}}]) == {"$and": [{"e": {"$in": [1]}}, {"e": {"$in": [2]}}]}
     assert merge([{"d": {"$gt": DAY}}, {"d": {"$gt": 5}}]) == {"$and": [{"d": {"$gt": DAY}}, {"d": {"$gt": 5}}]}
+
+
+def test_an_in_with_an_equality_or_an_in_keeps_the_values_in_both():
+    """A client user's engagements and the engagement asked for: one condition, which the
+    (engagementId, interactionDate) index serves, rather than a scan for an ``$and``."""
+    assert merge([{"e": {"$in": [1, 2, 3]}}, {"e": 2}]) == {"e": 2}
+    assert merge([{"e": 2}, {"e": {"$in": [1, 2, 3]}}]) == {"e": 2}
+    assert merge([{"e": {"$in": [1, 2]}}, {"e": 4}]) == {"e": {"$in": []}}  # matches nothing, as the $and did
+    assert merge([{"e": {"$in": [1, 2, 3]}}, {"e": {"$in": [3, 2, 5]}}]) == {"e": {"$in": [2, 3]}}
+    assert merge([{"e": {"$in": [1]}}, {"e": {"$in": [2]}}]) == {"e": {"$in": []}}
+    assert merge([{"e": {"$in": [1]}}, {"e": {"$gt": 0}}]) == {"$and": [{"e": {"$in": [1]}}, {"e": {"$gt": 0}}]}
