@@ -158,6 +158,7 @@ def main():
             DJANGO_SETTINGS_MODULE="topbox.settings",
             MONGO_QUERY_TIMEOUT_MS="600000",  # the full time of every query is the figure
             MONGO_SOCKET_TIMEOUT_MS="3600000",  # seeding and rebuilding a million take minutes a command
+            MONGO_TIMEOUT_MS="120000",  # and the busy server answers its monitor late
         )
         import django
 
