@@ -5,6 +5,7 @@ import datetime
 from functools import cached_property
 
 from interactions import rollups
+from interactions.documents import SENTIMENTS
 from topbox.admin.keyset import Windows
 
 DATE = "interactionDate"
@@ -27,6 +28,23 @@ class InteractionWindows(Windows):
         if engagement is not None and not isinstance(engagement, dict):
             return self._span([engagement])
         return self._every
+
+    def first_span(self, branch, start, needed, descending):
+        """From the daily counts (:func:`interactions.rollups.bound_day`) for the scopes
+        they describe: every engagement or one, any sentiment or one."""
+        if set(branch) - {"engagementId", "sentiment", DATE}:
+            return None
+        engagement, sentiment = branch.get("engagementId"), branch.get("sentiment")
+        if isinstance(engagement, dict) or (sentiment is not None and sentiment not in SENTIMENTS):
+            return None
+        engagements = None if engagement is None else [engagement]
+        # The day holding ``start`` counts whole: from just before it (descending) the day is the one wanted.
+        edge = start - datetime.timedelta(milliseconds=1) if descending else start
+        day = rollups.bound_day(engagements, None if sentiment is None else [sentiment], edge, needed, descending)
+        if day is None:
+            return None
+        day = utc(day)
+        return max(start - day if descending else day + ONE_DAY - start, ONE_DAY)
 
     def _span(self, engagement_ids):
         first, last = rollups.span(engagement_ids)

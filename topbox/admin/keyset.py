@@ -38,13 +38,18 @@ class Windows:
     """Where a list's documents lie on its date ``field``: what the gallop starts from.
 
     A subclass answers :meth:`edges`, cheaply: ``(oldest, newest)`` such that every value
-    ``v`` that ``branch`` (a filter) matches lies in ``oldest <= v < newest`` (None: unknown).
+    ``v`` that ``branch`` (a filter) matches lies in ``oldest <= v < newest`` (None: unknown),
+    and may guess the first window (:meth:`first_span`).
     """
 
     field = None
 
     def edges(self, branch):
         return None, None
+
+    def first_span(self, branch, start, needed, descending):
+        """A timedelta from ``start`` expected to hold ``needed`` documents of ``branch``, or None."""
+        return None
 
 
 def ordering_of(model, names):
@@ -142,7 +147,7 @@ def _fetch_segment(collection, branch, ordering, segment, limit, windows, projec
     start = _utc(_start(condition, descending, oldest, newest))
     if start is None:
         return _find(collection, query, ordering, limit, projection)
-    span = FIRST_SPAN
+    span = windows.first_span(branch, start, limit, descending) or FIRST_SPAN
     # The window's bounds leave out documents without a value: no need to say so too.
     windowed = {**query, ordering.field: {k: v for k, v in condition.items() if k != "$ne"}}
     if not windowed[ordering.field]:
