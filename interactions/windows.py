@@ -30,21 +30,33 @@ class InteractionWindows(Windows):
         return self._every
 
     def first_span(self, branch, start, needed, descending):
-        """From the daily counts (:func:`interactions.rollups.bound_day`) for the scopes
-        they describe: every engagement or one, any sentiment or one."""
-        if set(branch) - {"engagementId", "sentiment", DATE}:
-            return None
+        """For one engagement (and any sentiment or one), from its daily counts
+        (:func:`interactions.rollups.bound_day`, one indexed query per window); for every
+        engagement, a sentiment or an agent, from how many the scope holds over the days the
+        data spans (its totals or its agent's count: their average density)."""
+        keys = set(branch) - {DATE}
         engagement, sentiment = branch.get("engagementId"), branch.get("sentiment")
         if isinstance(engagement, dict) or (sentiment is not None and sentiment not in SENTIMENTS):
             return None
-        engagements = None if engagement is None else [engagement]
-        # The day holding ``start`` counts whole: from just before it (descending) the day is the one wanted.
-        edge = start - datetime.timedelta(milliseconds=1) if descending else start
-        day = rollups.bound_day(engagements, None if sentiment is None else [sentiment], edge, needed, descending)
-        if day is None:
+        sentiments = None if sentiment is None else [sentiment]
+        if engagement is not None and keys <= {"engagementId", "sentiment"}:
+            # The day holding ``start`` counts whole: from just before it, the day is the one wanted.
+            edge = start - datetime.timedelta(milliseconds=1) if descending else start
+            day = rollups.bound_day([engagement], sentiments, edge, needed, descending)
+            if day is None:
+                return None
+            day = utc(day)
+            return max(start - day if descending else day + ONE_DAY - start, ONE_DAY)
+        if keys <= {"sentiment"}:
+            held = rollups.count(None, sentiments)
+        elif keys == {"agentName"} and isinstance(branch["agentName"], str):
+            held = rollups.agent_count(branch["agentName"])
+        else:
             return None
-        day = utc(day)
-        return max(start - day if descending else day + ONE_DAY - start, ONE_DAY)
+        first, last = self._every
+        if not held or first is None:
+            return None
+        return max((last - first) * min(1.0, 1.25 * needed / held), datetime.timedelta(hours=1))
 
     def _span(self, engagement_ids):
         first, last = rollups.span(engagement_ids)
