@@ -192,7 +192,7 @@ class InteractionAdmin(DocumentAdmin):
         sentiments = None if sentiment is None else [rollups.ABSENT if sentiment == "-" else sentiment]
         if params.get("date_from") or params.get("date_to"):
             first, last = (datetime.date.fromisoformat(params[n]) if params.get(n) else None for n in DATE_PARAMS)
-            end = last and midnight(last + datetime.timedelta(days=1))
+            end = midnight(last + datetime.timedelta(days=1)) if last and last < datetime.date.max else None
             return rollups.count(engagements, sentiments, first and midnight(first), end)
         if engagements == []:
             return 0

@@ -60,7 +60,9 @@ class InteractionWindows(Windows):
 
     def _span(self, engagement_ids):
         first, last = rollups.span(engagement_ids)
-        return first and utc(first), last and utc(last) + ONE_DAY
+        # The end of the last day; None (unknown) for the calendar's last day.
+        end = utc(last) + ONE_DAY if last is not None and last.date() < datetime.date.max else None
+        return first and utc(first), end
 
 
 def utc(day):

@@ -92,7 +92,7 @@ def jump_segments(ordering, day):
     the end of that day; oldest first, what lies from its start."""
     start = datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
     if ordering.direction == -1:
-        segments = [{ordering.field: {"$lt": start + datetime.timedelta(days=1)}}]
+        segments = [{ordering.field: {"$lt": start + datetime.timedelta(days=1)}}] if day < datetime.date.max else [{}]
         return [*segments, {ordering.field: None}]
     return [{ordering.field: at_or_after(start)}]
 
@@ -153,11 +153,13 @@ def _fetch_segment(collection, branch, ordering, segment, limit, windows, projec
     if not windowed[ordering.field]:
         del windowed[ordering.field]
     while True:
+        try:
+            edge = start - span if descending else start + span
+        except OverflowError:  # the window would pass the calendar's end: no window
+            return _find(collection, query, ordering, limit, projection)
         if descending:
-            edge = start - span
             bound, complete = {ordering.field: at_or_after(edge)}, oldest is None or edge <= oldest
         else:
-            edge = start + span
             bound, complete = {ordering.field: {"$lt": edge}}, newest is None or edge >= newest
         rows = _find(collection, merge([windowed, bound]), ordering, limit, projection)
         if len(rows) >= limit:
