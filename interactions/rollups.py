@@ -14,6 +14,7 @@ mongo shell, are repaired that way.
 """
 
 import datetime
+import math
 from collections import Counter, defaultdict
 
 from pymongo import UpdateOne
@@ -32,6 +33,9 @@ NO_KEY = "none"  # in an _id: no engagement or no date
 # an agent search matches first (a small collection), before an indexed query per name.
 NAMES = "interaction_agent"
 EVERY = "*"  # the engagementId of the names collection's documents over every engagement
+EVERY_ENGAGEMENT = "all"  # the totals' _id for every engagement's interactions
+MAX_COUNTED_DAYS = 31  # a page window wider than this is sized by the average, not read day by day
+PAGE_MARGIN = 1.5  # a page's window is made to hold this many times the documents it needs
 
 
 def collection():
@@ -65,6 +69,7 @@ def ensure_indexes():
     collection().create_index([("day", 1)], name="day")
     names().create_index([("engagementId", 1), ("agentName", 1)], name="engagement_agent")
     names().create_index([("csvName", 1)], name="file", sparse=True)
+    daily().create_index([("day", 1)], name="day")  # the embedded server scans for a range on _id
 
 
 def day_of(when):
@@ -201,7 +206,11 @@ def _record_daily(deltas):
         if day is not None:
             by_day[day].update({path: n for path, n in counts.items() if not path.startswith("agents.")})
     operations = [
-        UpdateOne({"_id": day}, {"$inc": {path: n for path, n in counts.items() if n}}, upsert=True)
+        UpdateOne(
+            {"_id": day},
+            {"$inc": {path: n for path, n in counts.items() if n}, "$setOnInsert": {"day": day}},
+            upsert=True,
+        )
         for day, counts in by_day.items()
         if any(counts.values())
     ]
@@ -210,13 +219,15 @@ def _record_daily(deltas):
 
 
 def _record_totals(deltas):
-    """Fold the engagement-day ``deltas`` of :func:`record` into the per-engagement totals."""
+    """Fold the engagement-day ``deltas`` of :func:`record` into the per-engagement totals
+    and those of every engagement."""
     by_engagement = defaultdict(lambda: {"inc": Counter(), "days": []})
     for (engagement_id, day), counts in deltas.items():
-        entry = by_engagement[engagement_id]
-        entry["inc"].update({path: n for path, n in counts.items() if not path.startswith("agents.")})
-        if day is not None and counts["total"] > 0:
-            entry["days"].append(day)
+        for key in (engagement_id, EVERY_ENGAGEMENT):
+            entry = by_engagement[key]
+            entry["inc"].update({path: n for path, n in counts.items() if not path.startswith("agents.")})
+            if day is not None and counts["total"] > 0:
+                entry["days"].append(day)
     operations = []
     for engagement_id, entry in by_engagement.items():
         update = {"$inc": {path: n for path, n in entry["inc"].items() if n}}
@@ -228,15 +239,30 @@ def _record_totals(deltas):
         totals().bulk_write(operations, ordered=False)
 
 
-def span(engagement_ids=None):
-    """``(first, last)``: the days between which the interactions of ``engagement_ids``
-    (None: every engagement) lie, from the totals (one small document per engagement), or
-    ``(None, None)`` when there are none."""
-    query = {} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
-    rows = [row for row in totals().find(query, {"first": 1, "last": 1, "total": 1}) if row.get("total")]
+def scope_totals(engagement_ids=None):
+    """The totals of ``engagement_ids`` (None: every engagement): ``total``, ``sentiments``
+    and the ``first`` and ``last`` days (None when there are no interactions), read from one
+    small document per engagement (one in all for every engagement)."""
+    query = {"_id": EVERY_ENGAGEMENT} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
+    rows = [row for row in totals().find(query) if row.get("total")]
     firsts = [row["first"] for row in rows if row.get("first")]
     lasts = [row["last"] for row in rows if row.get("last")]
-    return (day_of(min(firsts)) if firsts else None, day_of(max(lasts)) if lasts else None)
+    sentiments = Counter()
+    for row in rows:
+        sentiments.update(row.get("sentiments") or {})
+    return {
+        "total": sum(row["total"] for row in rows),
+        "sentiments": sentiments,
+        "first": day_of(min(firsts)) if firsts else None,
+        "last": day_of(max(lasts)) if lasts else None,
+    }
+
+
+def span(engagement_ids=None):
+    """``(first, last)``: the days between which the interactions of ``engagement_ids``
+    (None: every engagement) lie, or ``(None, None)`` when there are none."""
+    found = scope_totals(engagement_ids)
+    return found["first"], found["last"]
 
 
 def newest_day(engagement_ids=None):
@@ -244,37 +270,57 @@ def newest_day(engagement_ids=None):
     return span(engagement_ids)[1]
 
 
-def bound_day(engagement_ids, sentiments, start, needed, descending=True):
-    """The day to bound a page's query by: counting back (``descending``) or forward from
-    the day of ``start`` (None: the newest, or oldest, day), the first day at which the
-    counts reach ``needed`` interactions of ``engagement_ids`` (None: all) with one of
-    ``sentiments`` (None: any). None when they never do.
+def page_bound(engagement_ids, sentiments, start, needed, descending=True):
+    """The instant to bound a page's query by: counting back (``descending``) or forward
+    from ``start`` (None: the end, or beginning, of the data), about where the counts reach
+    ``needed`` interactions of ``engagement_ids`` (None: all) with one of ``sentiments``
+    (None: any), with a margin; None when they never do (the rest of the data is needed).
 
-    Reads the daily documents over windows that grow eightfold from ``start``'s day (few
-    round trips, at most eight times the days needed), one query per engagement, and stops
-    at the end of the data's span: what it reads grows with the page, not with the data.
+    Reads the daily documents over a window of the days the scope's average holds
+    ``needed`` in (from its totals), widened fourfold until it holds them, one query per
+    engagement, and stops at the end of the data's span: what it reads grows with the
+    page, not with the data. Within the day where the count is reached, the bound is placed
+    as if that day's interactions were spread evenly (the paginator widens a window that
+    falls short). A window wider than ``MAX_COUNTED_DAYS`` is not read: the average places it.
     """
-    first_day, last_day = span(engagement_ids)
+    scope = scope_totals(engagement_ids)
+    first_day, last_day = scope["first"], scope["last"]
     if first_day is None:
         return None
-    start = day_of(start) if start is not None else (last_day if descending else first_day)
-    for power in range(8):
-        width = datetime.timedelta(days=8**power - 1)
-        days = {"$gte": start - width, "$lte": start} if descending else {"$gte": start, "$lte": start + width}
+    one_day = datetime.timedelta(days=1)
+    origin = (last_day + one_day if descending else first_day) if start is None else _naive_utc(start)
+    start_day = day_of(origin - datetime.timedelta(microseconds=1)) if descending else day_of(origin)
+    per_day = scope["total"] / ((last_day - first_day).days + 1)
+    width = max(1, math.ceil(PAGE_MARGIN * needed / per_day))
+    while True:
+        reach = datetime.timedelta(days=width - 1)
+        if width > MAX_COUNTED_DAYS:  # the average is estimate enough: no need to read the days
+            day = start_day - reach if descending else start_day + reach + one_day
+            return None if (day <= first_day if descending else day > last_day) else day
+        days = (
+            {"$gte": start_day - reach, "$lte": start_day}
+            if descending
+            else {"$gte": start_day, "$lte": start_day + reach}
+        )
         by_day = Counter()
         for row in _day_counts(engagement_ids, days):
             counts = row.get("sentiments") or {}
             n = row.get("total", 0) if sentiments is None else sum(counts.get(s, 0) for s in sentiments)
             by_day[day_of(row["day"])] += n
-        if sum(by_day.values()) >= needed:
-            reached = 0
-            for day in sorted(by_day, reverse=descending):
-                reached += by_day[day]
-                if reached >= needed:
-                    return day
+        reached = 0
+        for day in sorted(by_day, reverse=descending):
+            # The part of the day on the page's side of the origin, and its share of the count.
+            low, high = (day, min(day + one_day, origin)) if descending else (max(day, origin), day + one_day)
+            if high <= low:
+                continue
+            count = by_day[day] * (high - low) / one_day
+            if count and reached + count >= needed:
+                part = min(1.0, PAGE_MARGIN * (needed - reached) / count)
+                return high - part * (high - low) if descending else low + part * (high - low)
+            reached += count
         if (days["$gte"] <= first_day) if descending else (days["$lte"] >= last_day):
             return None  # the window holds the rest of the data
-    return None
+        width *= 4
 
 
 def _day_counts(engagement_ids, days):
@@ -283,8 +329,7 @@ def _day_counts(engagement_ids, days):
     embedded server), or for every engagement at once (None)."""
     fields = {"day": 1, "total": 1, "sentiments": 1}
     if engagement_ids is None:
-        for row in daily().find({"_id": days}):
-            yield {**row, "day": row["_id"]}
+        yield from daily().find({"day": days}, fields)
         return
     for pk in engagement_ids:
         yield from collection().find({"engagementId": pk, "day": days}, fields)
@@ -304,8 +349,7 @@ def count(engagement_ids=None, sentiments=None, start=None, end=None):
         return sum((row.get("sentiments") or {}).get(sentiment_key(s), 0) for s in sentiments)
 
     if start is None and end is None:
-        query = {} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
-        return sum(counted(row) for row in totals().find(query, {"total": 1, "sentiments": 1}))
+        return counted(scope_totals(engagement_ids))
     start, end = _naive_utc(start), _naive_utc(end)
     first_day = None if start is None else day_of(start)
     if first_day is not None and first_day < start:
@@ -409,10 +453,12 @@ def rebuild(engagement_ids=None):
             for row_id, row in rows.items()
         ]  # fmt: skip
         collection().insert_many(documents, ordered=False)
-    totals().delete_many({} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}})
+    totals().delete_many({} if engagement_ids is None else {"_id": {"$in": [*engagement_ids, EVERY_ENGAGEMENT]}})
     rebuilt = totals_of(rows)
+    rebuilt.pop(EVERY_ENGAGEMENT, None)
     if rebuilt:
         totals().insert_many([{"_id": key, **row} for key, row in rebuilt.items()], ordered=False)
+    _rebuild_every_engagement()
     _rebuild_daily()
     _rebuild_names(rows, match)
     return len(rows)
@@ -476,12 +522,23 @@ def _names_differences(raw_rows, match):
     return sorted(f"names:{key}" for key in stored.keys() | expected.keys() if stored.get(key) != expected.get(key))
 
 
+def _rebuild_every_engagement():
+    """The totals of every engagement, summed from each engagement's (already rebuilt)."""
+    every = {"total": 0, "sentiments": Counter(), "first": None, "last": None}
+    for row in totals().find({"_id": {"$ne": EVERY_ENGAGEMENT}}):
+        every["total"] += row.get("total", 0)
+        every["sentiments"].update(row.get("sentiments") or {})
+        every["first"] = min(filter(None, (every["first"], row.get("first"))), default=None)
+        every["last"] = max(filter(None, (every["last"], row.get("last"))), default=None)
+    totals().replace_one({"_id": EVERY_ENGAGEMENT}, {**every, "sentiments": dict(every["sentiments"])}, upsert=True)
+
+
 def _rebuild_daily():
     """The all-engagement days, summed from the daily documents (already rebuilt)."""
     days = daily_of(stored_counts())
     daily().delete_many({})
     if days:
-        daily().insert_many([{"_id": day, **row} for day, row in days.items()], ordered=False)
+        daily().insert_many([{"_id": day, "day": day, **row} for day, row in days.items()], ordered=False)
 
 
 def daily_of(rows):
@@ -497,17 +554,16 @@ def daily_of(rows):
 
 def totals_of(rows):
     """The per-engagement totals of the daily ``rows`` (as :func:`raw_counts` gives them),
-    by ``_id`` of :func:`totals`."""
+    and those of every engagement, by ``_id`` of :func:`totals`."""
     result = {}
     for row in rows.values():
-        entry = result.setdefault(
-            row["engagementId"] or NO_KEY, {"total": 0, "sentiments": Counter(), "first": None, "last": None}
-        )
-        entry["total"] += row["total"]
-        entry["sentiments"].update(row["sentiments"])
-        if row["day"] is not None:
-            entry["first"] = min(filter(None, (entry["first"], row["day"])))
-            entry["last"] = max(filter(None, (entry["last"], row["day"])))
+        for key in (row["engagementId"] or NO_KEY, EVERY_ENGAGEMENT):
+            entry = result.setdefault(key, {"total": 0, "sentiments": Counter(), "first": None, "last": None})
+            entry["total"] += row["total"]
+            entry["sentiments"].update(row["sentiments"])
+            if row["day"] is not None:
+                entry["first"] = min(filter(None, (entry["first"], row["day"])))
+                entry["last"] = max(filter(None, (entry["last"], row["day"])))
     return {key: {**entry, "sentiments": dict(entry["sentiments"])} for key, entry in result.items()}
 
 
@@ -543,6 +599,8 @@ def _totals_differences(raw_rows, engagement_ids):
     different counts, or a span that does not cover its days (a wider one is allowed)."""
     expected = totals_of(raw_rows)
     query = {} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
+    if engagement_ids is not None:
+        expected.pop(EVERY_ENGAGEMENT, None)  # every engagement's figures come from the others too
     stored = {row.pop("_id"): row for row in totals().find(query)}
     wrong = []
     for key in stored.keys() | expected.keys():

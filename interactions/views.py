@@ -72,7 +72,7 @@ class InteractionViewSet(DocumentViewSet):
 
     def date_window(self, query, segment, needed):
         """Where the next ``needed`` interactions of a page by date lie, from the daily counts
-        (:func:`interactions.rollups.bound_day`): a bound on ``interactionDate`` for the first
+        (:func:`interactions.rollups.page_bound`): a bound on ``interactionDate`` for the first
         page newest-first, or for the part of a later page beyond the cursor's date.
 
         The counts describe every engagement, one, or several (a client's), with any
@@ -93,11 +93,11 @@ class InteractionViewSet(DocumentViewSet):
         if engagements is False or sentiments is False:
             return None
         descending = ordering.direction == -1
-        day = rollups.bound_day(engagements, sentiments, start, needed, descending)
-        if day is None:
+        bound = rollups.page_bound(engagements, sentiments, start, needed, descending)
+        if bound is None:
             return None
-        day = day.replace(tzinfo=datetime.UTC)
-        return {DATE: at_or_after(day) if descending else {"$lt": day + datetime.timedelta(days=1)}}
+        bound = bound.replace(tzinfo=datetime.UTC)
+        return {DATE: at_or_after(bound) if descending else {"$lt": bound}}
 
     # Every write keeps the daily counts (interactions.rollups) in step.
 

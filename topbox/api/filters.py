@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import re
+from operator import ge, gt, le, lt
 
 from rest_framework.exceptions import ValidationError
 
@@ -258,6 +259,7 @@ def check_query_params(query_params, filter_class=None, *names):
 
 
 TIGHTEST = {"$gt": max, "$gte": max, "$lt": min, "$lte": min}
+OPERATORS = {"$gt": gt, "$gte": ge, "$lt": lt, "$lte": le}
 
 
 def merge(fragments):
@@ -285,6 +287,8 @@ def _combine(first, second):
     """Both conditions on a field as one, or None when they cannot be."""
     if _is_in(first) or _is_in(second):
         return _combine_in(first, second)
+    if _is_range(first) != _is_range(second) and not (isinstance(first, dict) and isinstance(second, dict)):
+        return _combine_range(first, second)
     if not (isinstance(first, dict) and isinstance(second, dict)):
         return None
     combined = dict(first)
@@ -301,6 +305,23 @@ def _combine(first, second):
 
 def _is_in(condition):
     return isinstance(condition, dict) and list(condition) == ["$in"]
+
+
+def _is_range(condition):
+    return isinstance(condition, dict) and bool(condition) and set(condition) <= set(TIGHTEST)
+
+
+def _combine_range(first, second):
+    """An equality with a range (a cursor's ties within a date range): the equality if its
+    value lies in the range, else a condition nothing matches; None if they don't compare."""
+    value, bounds = (second, first) if _is_range(first) else (first, second)
+    if isinstance(value, dict | list | bool) or any(isinstance(bound, bool) for bound in bounds.values()):
+        return None  # (a bool is a number to Python, not to MongoDB)
+    try:
+        inside = all(OPERATORS[name](value, bound) for name, bound in bounds.items())
+    except TypeError:  # another BSON type: MongoDB compares within a type only
+        return None
+    return value if inside else {"$in": []}
 
 
 def _combine_in(first, second):

@@ -42,10 +42,10 @@ class Query:
 
     def find_windowed(self, segment, limit):
         """:meth:`find`, within the window the view estimates holds ``limit`` documents, then
-        wider ones (at least eightfold each time, more if the window held far fewer than it
-        should, as when other filters keep a few of its documents), so that the server reads
-        about a page rather than everything the segment matches; unbounded once the window
-        would hold the rest of the data.
+        wider ones (in proportion to how many the last one held: other filters, such as an
+        agent's name, may keep only a few of its documents), so that the server reads about
+        a page rather than everything the segment matches; unbounded once the window would
+        hold the rest of the data.
 
         Exact whatever the estimate: documents outside the window sort after every one
         inside it, so a window that yields ``limit`` documents yields the right ones.
@@ -58,16 +58,16 @@ class Query:
             rows = self.find(merge([segment, bound]), limit)
             if len(rows) >= limit:
                 return rows
-            estimate *= max(8, 2 * limit // max(len(rows), 1))
+            estimate *= min(64, max(2, 2 * limit // max(len(rows), 1)))
         return self.find(segment, limit)
 
     def find(self, fragment, limit):
         """Up to ``limit`` documents matching this query and ``fragment``, in its ordering.
 
-        A query holding an ``$in`` and a range on the sort field is sent as one query per
-        value of the ``$in``, whose pages are merged: the embedded server scans the whole
-        collection for the two together, and serves each equality with the range from an
-        index (on MongoDB both shapes are indexed, and the results are the same).
+        A query holding an ``$in`` and a range (or an equality) on the sort field is sent as
+        one query per value of the ``$in``, whose pages are merged: the embedded server scans
+        the whole collection for the two together, and serves each equality with the range
+        from an index (on MongoDB both shapes are indexed, and the results are the same).
         """
         projection = self.projection
         if projection is not None and self.ordering is not None:
@@ -90,9 +90,10 @@ class Query:
 
 def fan_out(query, field):
     """``query`` as one query per value of its ``$in``, when it also bounds ``field`` by a
-    range (see :meth:`Query.find`); else ``[query]``."""
+    range or an equality (see :meth:`Query.find`); else ``[query]``."""
     condition = query.get(field)
-    if not (isinstance(condition, dict) and RANGE_OPERATORS & condition.keys()):
+    ranged = isinstance(condition, dict) and RANGE_OPERATORS & condition.keys()
+    if not (ranged or (field in query and not isinstance(condition, dict))):
         return [query]
     for key, values in query.items():
         if isinstance(values, dict) and list(values) == ["$in"] and 1 < len(values["$in"]) <= MAX_FAN_OUT:

@@ -34,3 +34,13 @@ def test_an_in_with_an_equality_or_an_in_keeps_the_values_in_both():
     assert merge([{"e": {"$in": [1, 2, 3]}}, {"e": {"$in": [3, 2, 5]}}]) == {"e": {"$in": [2, 3]}}
     assert merge([{"e": {"$in": [1]}}, {"e": {"$in": [2]}}]) == {"e": {"$in": []}}
     assert merge([{"e": {"$in": [1]}}, {"e": {"$gt": 0}}]) == {"$and": [{"e": {"$in": [1]}}, {"e": {"$gt": 0}}]}
+
+
+def test_an_equality_within_a_range_is_the_equality():
+    """A cursor's ties (``date == v``) on a list filtered by a date range: one condition."""
+    inside = DAY + datetime.timedelta(days=1)
+    assert merge([{"d": {"$gte": DAY, "$lt": LATER}}, {"d": inside}]) == {"d": inside}
+    assert merge([{"d": inside}, {"d": {"$gt": DAY}}]) == {"d": inside}
+    assert merge([{"d": {"$gte": DAY, "$lt": LATER}}, {"d": LATER}]) == {"d": {"$in": []}}  # outside: nothing
+    assert merge([{"d": {"$gt": DAY}}, {"d": "text"}]) == {"$and": [{"d": {"$gt": DAY}}, {"d": "text"}]}
+    assert merge([{"n": {"$gt": 0}}, {"n": True}]) == {"$and": [{"n": {"$gt": 0}}, {"n": True}]}

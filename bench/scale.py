@@ -1,0 +1,282 @@
+"""Every page a person opens, at 100,000 and at 1,000,000 interactions, next to raw pymongo.
+
+    .venv/bin/python bench/scale.py [--sizes 100000,1000000] [--repeat 7] [--storage DIR]
+
+Seeds synthetic data (``sampledata.synthetic``: 20 clients, 100 engagements, interactions
+over 2024, as ``seed --synthetic`` does) into a throw-away embedded server per size (its
+data kept in ``--storage DIR/<size>`` if given, and reused by the next run), then times
+in process (Django's test client, a staff user's token or an admin session) p50 and p99
+of ``--repeat`` requests for:
+
+* API pages: the first, the 20th (after following 19 next links), the last (by cursor) and
+  the previous (from the 20th), unfiltered and by client, sentiment, date range and agent;
+* ``count=true``; a detail GET; the admin changelist (unfiltered, filtered, searched,
+  deep); the picker's search; statistics of everything, a client and an engagement by day,
+  week and month.
+
+Next to each, the p50 of the cheapest raw pymongo query that gives the same answer on the
+same server: for a page, the page's own date range (exactly bounded) with its filter, one
+query per engagement for a client (an ``$in`` with a range is a scan on this server);
+``count_documents`` for a count; ``find_one`` for a detail; for statistics, reading the
+daily counts they are made of (the raw aggregation over the interactions is shown too).
+The table ends with each figure's growth from the first size to the last.
+"""
+
+import argparse
+import datetime
+import itertools
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import p50, p99, throwaway_site, timings
+
+SORT = [("interactionDate", -1), ("_id", -1)]
+PAGE = 50
+
+
+class Bench:
+    def __init__(self, repeat):
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+        from rest_framework.authtoken.models import Token
+
+        from interactions.documents import Interaction
+
+        user = get_user_model().objects.create_user("bench", is_staff=True, is_superuser=True)
+        self.api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}",
+                          HTTP_ACCEPT="application/json")  # fmt: skip
+        self.admin = Client()
+        self.admin.force_login(user)
+        self.collection = Interaction._get_collection()
+        self.repeat = repeat
+        self.rows = []  # (case, size, p50, p99, raw p50, note)
+
+    def get(self, client, url, params=None):
+        response = client.get(url, params or {})
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} {params or ''} answered {response.status_code}: {response.content[:300]!r}")
+        return response
+
+    def json(self, url, params=None):
+        from bson import json_util
+
+        return json_util.loads(self.get(self.api, url, params).content)
+
+    def measure(self, case, size, app, raw, note=""):
+        times = timings(app, self.repeat)
+        raw_times = timings(raw, self.repeat) if raw else None
+        row = (case, size, p50(times), p99(times), p50(raw_times) if raw_times else None, note)
+        self.rows.append(row)
+        raw_text = f"{row[4]:>9.1f}" if row[4] is not None else f"{'':>9}"
+        print(f"{case:<34}{size:>9,}{row[2]:>9.1f}{row[3]:>9.1f}{raw_text}  {note}", flush=True)
+
+    # The cheapest raw queries.
+
+    def raw_page(self, match, rows):
+        """The page ``rows`` of ``match``, newest first, read by its own date range."""
+        from topbox.api.filters import merge
+        from topbox.api.pagination import both_ways
+        from topbox.api.query import fan_out
+        from topbox.dates import at_or_after
+
+        dates = [row["interactionDate"] for row in rows]
+        query = merge([match, {"interactionDate": {**at_or_after(min(dates)), "$lte": max(dates)}}])
+        queries = fan_out(query, "interactionDate")
+        key = both_ways("interactionDate")["-interactionDate"].key
+
+        def run():
+            pages = [self.collection.find(part).sort(SORT).limit(len(rows)) for part in queries]
+            return sorted(itertools.chain.from_iterable(pages), key=key, reverse=True)[: len(rows)]
+
+        found = [row["_id"] for row in run()]
+        if found != [row["_id"] for row in rows]:
+            print(f"  (the raw query for {match} found other rows than the page: ties at its edges)")
+        return run
+
+    # The cases.
+
+    def pages(self, size, label, params, match):
+        from interactions.views import InteractionViewSet
+        from topbox.api.pagination import encode_cursor
+
+        first = self.json("/interactions", params)
+        self.measure(f"API first page, {label}", size, lambda: self.get(self.api, "/interactions", params),
+                     self.raw_page(match, first["results"]))  # fmt: skip
+        page, url = first, None
+        for _ in range(19):
+            if not page["next"]:
+                break
+            parts = urlsplit(page["next"])
+            url = f"{parts.path}?{parts.query}"
+            previous_rows, page = page["results"], self.json(url)
+        if url is not None:
+            self.measure(f"API 20th page, {label}", size, lambda: self.get(self.api, url),
+                         self.raw_page(match, page["results"]))  # fmt: skip
+            parts = urlsplit(page["previous"])
+            back = f"{parts.path}?{parts.query}"
+            self.measure(f"API previous page, {label}", size, lambda: self.get(self.api, back),
+                         self.raw_page(match, previous_rows))  # fmt: skip
+        oldest = self.json("/interactions", {**params, "ordering": "interactionDate", "page_size": PAGE + 1})["results"]
+        if len(oldest) > PAGE:
+            ordering = InteractionViewSet.orderings["-interactionDate"]
+            boundary = oldest[-1]
+            cursor = encode_cursor("/interactions", ordering, boundary["interactionDate"], boundary["_id"])
+            last_url = f"/interactions?{urlencode({**params, 'cursor': cursor})}"
+            last = self.json(last_url)
+            assert last["next"] is None, last_url
+            assert len(last["results"]) == PAGE, last_url
+            self.measure(f"API last page, {label}", size, lambda: self.get(self.api, last_url),
+                         self.raw_page(match, last["results"]))  # fmt: skip
+
+    def run(self, size):
+        from clients.documents import Client
+        from engagements.documents import Engagement
+        from interactions import rollups
+        from interactions.stats import interaction_stats, raw_interaction_stats
+
+        clients = list(Client.objects.order_by("id"))
+        client = clients[0]
+        client_engagements = [e.pk for e in Engagement.objects(clientId=client)]
+        engagement = client_engagements[0]
+        agent = interaction_stats(client=client)["topAgents"][0]["agentName"]
+        scopes = [
+            ("unfiltered", {}, {}),
+            ("client", {"client": str(client.pk)}, {"engagementId": {"$in": client_engagements}}),
+            ("sentiment", {"sentiment": "Negative"}, {"sentiment": "Negative"}),
+            ("date range", {"from": "2024-03-01", "to": "2024-06-01"},
+             {"interactionDate": {"$gte": datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC),
+                                  "$lt": datetime.datetime(2024, 6, 1, tzinfo=datetime.UTC)}}),
+            ("agent", {"agentName": agent}, {"agentName": agent}),
+        ]  # fmt: skip
+        for label, params, match in scopes:
+            self.pages(size, label, params, match)
+
+        for label, params, match in scopes[:2]:
+            first = self.json("/interactions", params)["results"]
+            page = self.raw_page(match, first)
+            self.measure(f"API count=true, {label}", size,
+                         lambda params=params: self.get(self.api, "/interactions", {**params, "count": "true"}),
+                         lambda match=match, page=page: (page(), self.collection.count_documents(match)))  # fmt: skip
+
+        detail = self.collection.find_one({"engagementId": engagement}, {"_id": 1})["_id"]
+        self.measure("API detail GET", size, lambda: self.get(self.api, f"/interactions/{detail}"),
+                     lambda: self.collection.find_one({"_id": detail}))  # fmt: skip
+
+        admin = "/admin/interactions/interaction/"
+        surname = agent.split()[-1]
+        for label, params in [
+            ("unfiltered", {}),
+            ("filtered by client", {"client": str(client.pk)}),
+            ("filtered by sentiment", {"sentiment": "Negative"}),
+            ("searched by agent", {"q": surname}),
+            ("searched by engagement id", {"q": str(engagement)}),
+        ]:
+            self.measure(f"admin changelist, {label}", size, lambda params=params: self.get(self.admin, admin, params),
+                         None)  # fmt: skip
+        deep = self.deep_admin_url(admin)
+        if deep:
+            self.measure("admin changelist, deep", size, lambda: self.get(self.admin, deep), None)
+
+        words = client.name.split()[0][:5]
+        self.measure("picker search", size, lambda: self.get(self.api, "/engagements/choices", {"term": words}), None)
+
+        rows = rollups.collection()
+        scopes = [
+            ("everything", "/stats", {}, {}),
+            (
+                "client",
+                f"/clients/{client.pk}/stats",
+                {"client": client},
+                {"engagementId": {"$in": client_engagements}},
+            ),
+            (
+                "engagement",
+                f"/engagements/{engagement}/stats",
+                {"engagement": engagement},
+                {"engagementId": engagement},
+            ),
+        ]
+        for label, path, scope, match in scopes:
+            ids = match.get("engagementId")
+            queries = [{"engagementId": pk} for pk in ids["$in"]] if isinstance(ids, dict) else [match]
+            started = time.perf_counter()
+            raw_interaction_stats(**scope, interval="month")
+            aggregation = (time.perf_counter() - started) * 1000
+            for interval in ("day", "week", "month"):
+                self.measure(f"stats by {interval}, {label}", size,
+                             lambda path=path, interval=interval: self.get(self.api, path, {"interval": interval}),
+                             lambda queries=queries: [list(rows.find(q)) for q in queries],
+                             note=f"raw aggregation {aggregation:,.0f} ms" if interval == "month" else "")  # fmt: skip
+
+    def deep_admin_url(self, admin):
+        """The changelist's 'older' link followed 20 times, or the 20th numbered page."""
+        import re
+
+        html = self.get(self.admin, admin).content.decode()
+        older = re.search(r'href="(\?[^"]*(?:before|older|cursor)[^"]*)"', html)
+        if older is None:
+            return f"{admin}?p=20"
+        url = admin + older.group(1).replace("&amp;", "&")
+        for _ in range(19):
+            html = self.get(self.admin, url).content.decode()
+            older = re.search(r'href="(\?[^"]*(?:before|older|cursor)[^"]*)"', html)
+            if older is None:
+                break
+            url = admin + older.group(1).replace("&amp;", "&")
+        return url
+
+
+def report(rows, sizes):
+    print("\nSummary: p50 ms (p99 ms) [raw p50 ms, ratio] at each size; growth = last / first p50")
+    header = "".join(f"{f'{size:,}':>34}" for size in sizes)
+    print(f"{'case':<34}{header}{'growth':>8}")
+    for case in dict.fromkeys(row[0] for row in rows):
+        figures = {row[1]: row for row in rows if row[0] == case}
+        cells = []
+        for size in sizes:
+            row = figures.get(size)
+            if row is None:
+                cells.append(f"{'-':>34}")
+                continue
+            raw = f" [{row[4]:.1f}, {row[2] / row[4]:.1f}x]" if row[4] else ""
+            cells.append(f"{f'{row[2]:.1f} ({row[3]:.1f}){raw}':>34}")
+        first, last = figures.get(sizes[0]), figures.get(sizes[-1])
+        growth = f"{last[2] / first[2]:.2f}x" if first and last and len(sizes) > 1 else ""
+        print(f"{case:<34}{''.join(cells)}{growth:>8}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--storage", help="Keep each size's data in DIR/<size> (a later run reuses what it holds).")
+    parser.add_argument("--seed-only", action="store_true", help="Seed each size's storage; measure nothing.")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    bench = None
+    for size in sizes:
+        with throwaway_site(f"{args.storage}/{size}" if args.storage else None):
+            from sampledata import synthetic
+
+            started = time.perf_counter()
+            result = synthetic.generate(clients=20, engagements=100, interactions=size, random_seed=1)
+            elapsed = time.perf_counter() - started
+            added = result["interaction"].added
+            rate = added / max(elapsed, 1e-9)
+            print(f"\nSeeded {added:,} interactions (to {size:,}) in {elapsed:.0f} s: {rate:,.0f}/s", flush=True)
+            if args.seed_only:
+                continue
+            bench = bench or Bench(args.repeat)
+            print(f"{'case':<34}{'size':>9}{'p50':>9}{'p99':>9}{'raw p50':>9}  (ms, {args.repeat} requests)")
+            bench.run(size)
+    if bench:
+        report(bench.rows, sizes)
+
+
+if __name__ == "__main__":
+    main()
