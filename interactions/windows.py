@@ -30,33 +30,25 @@ class InteractionWindows(Windows):
         return self._every
 
     def first_span(self, branch, start, needed, descending):
-        """For one engagement (and any sentiment or one), from its daily counts
-        (:func:`interactions.rollups.bound_day`, one indexed query per window); for every
-        engagement, a sentiment or an agent, from how many the scope holds over the days the
-        data spans (its totals or its agent's count: their average density)."""
+        """For every engagement or one, any sentiment or one, from the daily counts
+        (:func:`interactions.rollups.page_bound`); for an agent, from how many interactions
+        the agent has over the days the data spans (the average density)."""
         keys = set(branch) - {DATE}
         engagement, sentiment = branch.get("engagementId"), branch.get("sentiment")
         if isinstance(engagement, dict) or (sentiment is not None and sentiment not in SENTIMENTS):
             return None
-        sentiments = None if sentiment is None else [sentiment]
-        if engagement is not None and keys <= {"engagementId", "sentiment"}:
-            # The day holding ``start`` counts whole: from just before it, the day is the one wanted.
-            edge = start - datetime.timedelta(milliseconds=1) if descending else start
-            day = rollups.bound_day([engagement], sentiments, edge, needed, descending)
-            if day is None:
+        if keys <= {"engagementId", "sentiment"}:
+            engagements = None if engagement is None else [engagement]
+            sentiments = None if sentiment is None else [sentiment]
+            bound = rollups.page_bound(engagements, sentiments, start, needed, descending)
+            if bound is None:
                 return None
-            day = utc(day)
-            return max(start - day if descending else day + ONE_DAY - start, ONE_DAY)
-        if keys <= {"sentiment"}:
-            held = rollups.count(None, sentiments)
-        elif keys == {"agentName"} and isinstance(branch["agentName"], str):
-            held = rollups.agent_count(branch["agentName"])
-        else:
-            return None
-        first, last = self._every
-        if not held or first is None:
-            return None
-        return max((last - first) * min(1.0, 1.25 * needed / held), datetime.timedelta(hours=1))
+            return max(start - utc(bound) if descending else utc(bound) - start, datetime.timedelta(hours=1))
+        if keys == {"agentName"} and isinstance(branch["agentName"], str):
+            held, (first, last) = rollups.agent_count(branch["agentName"]), self._every
+            if held and first is not None and last is not None:
+                return max((last - first) * min(1.0, 1.25 * needed / held), datetime.timedelta(hours=1))
+        return None
 
     def _span(self, engagement_ids):
         first, last = rollups.span(engagement_ids)
