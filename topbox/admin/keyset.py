@@ -111,14 +111,6 @@ def branches(query):
     return [{**dict(zip(split, chosen, strict=True)), **rest} for chosen in itertools.product(*values)]
 
 
-def sort_key(ordering):
-    def key(row):
-        value = row.get(ordering.field)
-        return (value is not None, value, row["_id"])
-
-    return key
-
-
 def fetch(collection, query, ordering, segments, limit, windows=None, projection=None):
     """Up to ``limit`` documents of ``query`` lying in ``segments`` (read in turn), in ``ordering``."""
     rows = []
@@ -129,7 +121,7 @@ def fetch(collection, query, ordering, segments, limit, windows=None, projection
             if len(found) >= limit:
                 break
         rows += found
-    rows.sort(key=sort_key(ordering), reverse=ordering.direction == -1)
+    rows.sort(key=ordering.key, reverse=ordering.direction == -1)
     return rows[:limit]
 
 
