@@ -106,7 +106,8 @@ def _seed_snapshot(mongo_uri):
 
     database = mongo.database()
     seeding.seed(flush=True)
-    names = ("client", "engagement", "interaction", rollups.COLLECTION, rollups.TOTALS, rollups.DAILY)
+    # With the daily counts, the engagements' totals, the all-engagement days and the agents' names.
+    names = ("client", "engagement", "interaction", rollups.COLLECTION, rollups.TOTALS, rollups.DAILY, rollups.NAMES)
     snapshot = {name: list(database[name].find()) for name in names}
     for name in snapshot:
         database[name].delete_many({})

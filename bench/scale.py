@@ -217,17 +217,17 @@ class Bench:
                              note=f"raw aggregation {aggregation:,.0f} ms" if interval == "month" else "")  # fmt: skip
 
     def deep_admin_url(self, admin):
-        """The changelist's 'older' link followed 20 times, or the 20th numbered page."""
+        """The changelist's 'Older' link (after=, topbox.admin.keyset) followed 20 times, or the 20th numbered page."""
         import re
 
         html = self.get(self.admin, admin).content.decode()
-        older = re.search(r'href="(\?[^"]*(?:before|older|cursor)[^"]*)"', html)
+        older = re.search(r'href="(\?[^"]*(?:after=|cursor)[^"]*)"', html)
         if older is None:
             return f"{admin}?p=20"
         url = admin + older.group(1).replace("&amp;", "&")
         for _ in range(19):
             html = self.get(self.admin, url).content.decode()
-            older = re.search(r'href="(\?[^"]*(?:before|older|cursor)[^"]*)"', html)
+            older = re.search(r'href="(\?[^"]*(?:after=|cursor)[^"]*)"', html)
             if older is None:
                 break
             url = admin + older.group(1).replace("&amp;", "&")

@@ -1,3 +1,5 @@
+import datetime
+
 from bson import ObjectId
 from django.contrib import admin
 from django.contrib.admin import SimpleListFilter
@@ -6,11 +8,26 @@ from django.urls import reverse
 from clients.documents import Client
 from engagements.documents import Engagement
 from engagements.selectors import engagement_ids
+from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from interactions.selectors import csv_file_counts, interaction_counts
+from interactions.windows import InteractionWindows
 from topbox.admin import Children, DocumentAdmin, Link, referenced, search
-from topbox.admin.filters import MAX_CHOICES, ChoicesFilter, DateRangeFilter, ExactValueFilter, ReferenceFilter
+from topbox.admin.filters import (
+    MAX_CHOICES,
+    ChoicesFilter,
+    DateRangeFilter,
+    ExactValueFilter,
+    ReferenceFilter,
+    midnight,
+)
 from topbox.admin.widgets import utc
+
+# Counted exactly up to this many where the daily counts cannot say ("more than 10,000").
+COUNT_LIMIT = 10_000
+# The parameters the daily counts can count by.
+DATE_PARAMS = ("date_from", "date_to")
+COUNTED_PARAMS = {"client", "engagement", "sentiment", *DATE_PARAMS}
 
 admin.site.register_children(Client, Children(Interaction, param="client", label="Interactions"))
 admin.site.register_children(
@@ -116,6 +133,83 @@ class InteractionAdmin(DocumentAdmin):
     # Newest first by default; the (date, id), (agent, date, id) and (sentiment, date, id)
     # indexes serve each order both ways.
     sortable_by = ("date", "agentName", "sentiment")
+    # A selection bigger than a few numbered pages is paged by keyset: newest, older, newer,
+    # oldest and a date, each page read within a date window (interactions.windows).
+    keyset_above = 500
+
+    def keyset_windows(self, request):
+        return InteractionWindows()
+
+    def search_filter(self, request, words):
+        """Agents whose name holds every word, from the names the daily counts keep (not a
+        scan of the interactions); then an indexed equality per name found."""
+        return {"agentName": {"$in": sorted(rollups.agent_names(words))}}
+
+    def count_changelist(self, request, changelist):
+        """From the daily counts where the filter allows (the client, engagement, sentiment
+        and days chosen, an engagement's or client's id searched, an agent searched alone);
+        elsewhere exactly up to ``COUNT_LIMIT``."""
+        counted = self.counted(changelist)
+        if counted is not None:
+            return counted, True
+        queryset = changelist.queryset
+        n = queryset._collection.count_documents(queryset._query, limit=COUNT_LIMIT + 1)
+        return min(n, COUNT_LIMIT), n <= COUNT_LIMIT
+
+    def counted(self, changelist):
+        """The list's count from the daily counts, or None if they cannot say."""
+        params = {name: values[-1] for name, values in changelist.get_filters_params().items()}
+        agent = params.pop(AgentFilter.parameter_name, None)
+        if set(params) - COUNTED_PARAMS or changelist.root_queryset._query:
+            return None
+        if agent is not None and changelist.query.strip():
+            return None
+        engagements = None
+        if params.get("client"):
+            engagements = engagement_ids([ObjectId(params["client"])])
+        if params.get("engagement"):
+            chosen = ObjectId(params["engagement"])
+            engagements = [chosen] if engagements is None or chosen in engagements else []
+        term = changelist.query.strip()
+        if term and ObjectId.is_valid(term):
+            found = self.id_scope(ObjectId(term))
+            if found is None:
+                return None
+            engagements = found if engagements is None else [pk for pk in engagements if pk in found]
+        elif term and term.lower().endswith(".csv") and len(term.split()) == 1:
+            return rollups.file_count(term) if not params else None
+        elif term:
+            words = term.split()
+            too_long = len(words) > search.MAX_SEARCH_WORDS or any(len(w) > search.MAX_SEARCH_WORD for w in words)
+            if params or term.lower().endswith(".csv") or too_long:
+                return None
+            return sum(rollups.agent_names(words).values())
+        if agent is not None:
+            if set(params) - {"client", "engagement"}:
+                return None
+            return rollups.agent_count(agent, engagements)
+        sentiment = params.get("sentiment")
+        sentiments = None if sentiment is None else [rollups.ABSENT if sentiment == "-" else sentiment]
+        if params.get("date_from") or params.get("date_to"):
+            first, last = (datetime.date.fromisoformat(params[n]) if params.get(n) else None for n in DATE_PARAMS)
+            end = midnight(last + datetime.timedelta(days=1)) if last and last < datetime.date.max else None
+            return rollups.count(engagements, sentiments, first and midnight(first), end)
+        if engagements == []:
+            return 0
+        return rollups.count(engagements, sentiments)
+
+    def id_scope(self, object_id):
+        """The engagements an id search selects (an engagement's or a client's id), or None
+        (an interaction's id, or nothing)."""
+        searches = self.get_id_searches()
+        for kind in searches:
+            if kind.exists(object_id):
+                if kind.document is Engagement:
+                    return [object_id]
+                if kind.document is Client:
+                    return engagement_ids([object_id])
+                return None
+        return None
 
     def get_id_searches(self):
         return [

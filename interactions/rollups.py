@@ -22,12 +22,16 @@ from pymongo import UpdateOne
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import mongo
 from topbox.dates import at_or_after
+from topbox.textsearch import words_filter
 
 COLLECTION = "interaction_day"
 TOTALS = "interaction_totals"  # one document per engagement: its counts and the days it spans
 DAILY = "interaction_daily"  # one document per day, every engagement: what global pages count
 ABSENT = "absent"  # the key counting interactions without a sentiment
 NO_KEY = "none"  # in an _id: no engagement or no date
+# The agents' names (and the CSV files) per engagement, with their interaction counts: what
+# an agent search matches first (a small collection), before an indexed query per name.
+NAMES = "interaction_agent"
 EVERY_ENGAGEMENT = "all"  # the totals' _id for every engagement's interactions
 MAX_COUNTED_DAYS = 31  # a page window wider than this is sized by the average, not read day by day
 PAGE_MARGIN = 1.5  # a page's window is made to hold this many times the documents it needs
@@ -57,9 +61,18 @@ def daily():
     return mongo.database()[DAILY]
 
 
+def names():
+    """Per engagement and agent: ``{engagementId, agentName, n}``, and per agent over every
+    engagement (``engagementId`` ``"all"``); per engagement and CSV file: ``{engagementId,
+    csvName, n}``. A name whose count drops to zero goes."""
+    return mongo.database()[NAMES]
+
+
 def ensure_indexes():
     collection().create_index([("engagementId", 1), ("day", 1)], name="engagement_day")
     collection().create_index([("day", 1)], name="day")
+    names().create_index([("engagementId", 1), ("agentName", 1)], name="engagement_agent")
+    names().create_index([("csvName", 1)], name="file", sparse=True)
     daily().create_index([("day", 1)], name="day")  # the embedded server scans for a range on _id
 
 
@@ -87,6 +100,11 @@ def agent_name(key):
 
 def _row_id(engagement_id, day):
     return f"{engagement_id or NO_KEY}:{day.strftime('%Y%m%d') if day else NO_KEY}"
+
+
+def _name_id(engagement_id, value, field="agentName"):
+    kind = "" if field == "agentName" else "file:"
+    return f"{engagement_id or NO_KEY}:{kind}{agent_key(value)}"
 
 
 def record(added=(), removed=()):
@@ -119,6 +137,7 @@ class Tally:
         self._counts = Counter()  # packed (engagement-day, agent, sentiment) -> n
         self._days = {}  # (engagementId, day) -> its number in the packed keys
         self._agents = {"": 0}  # agent name -> its number (0: none)
+        self._named = Counter()  # (engagementId, field, name) -> n: the agents' and files' names
 
     def __len__(self):
         return len(self._counts)
@@ -136,6 +155,12 @@ class Tally:
                 raise OverflowError("too many agent names in one tally: flush it more often")
             sentiment = sentiment_numbers[sentiment_key(raw.get("sentiment"))]
             counts[(day * self._AGENTS + agent) * 8 + sentiment] += sign
+            if raw.get("agentName"):
+                self._named[(raw.get("engagementId"), "agentName", raw["agentName"])] += sign
+                self._named[(EVERY_ENGAGEMENT, "agentName", raw["agentName"])] += sign
+            csv_name = (raw.get("custom") or {}).get("csvName")
+            if isinstance(csv_name, str) and csv_name:
+                self._named[(raw.get("engagementId"), "csvName", csv_name)] += sign
 
     def flush(self):
         """Write what was gathered, and start again from nothing.
@@ -143,7 +168,7 @@ class Tally:
         The engagement-days are written ``FLUSH_ROWS`` at a time, so that what a flush
         builds stays small however much was gathered.
         """
-        counts, day_keys = self._counts, list(self._days)
+        counts, day_keys, named = self._counts, list(self._days), self._named
         agent_keys = [None] + [agent_key(name) for name in list(self._agents)[1:]]
         self._clear()
         stored = (
@@ -165,6 +190,7 @@ class Tally:
             if agent:
                 row[f"agents.{agent_keys[agent]}.{sentiment}"] += n
         _write(rows, stored)
+        _record_names(named)
 
 
 def _write(rows, stored):
@@ -194,6 +220,64 @@ def _write(rows, stored):
         collection().bulk_write(operations, ordered=False)
     _record_totals(rows)
     _record_daily(rows)
+
+
+def _record_names(named):
+    """Count each agent's (and each CSV file's) interactions per engagement; a name whose
+    count drops to zero goes."""
+    changed = {key: n for key, n in named.items() if n}
+    if not changed:
+        return
+    names().bulk_write(
+        [
+            UpdateOne(
+                {"_id": _name_id(engagement_id, value, field)},
+                {"$inc": {"n": n}, "$setOnInsert": {"engagementId": engagement_id, field: value}},
+                upsert=True,
+            )
+            for (engagement_id, field, value), n in changed.items()
+        ],
+        ordered=False,
+    )
+    gone = [_name_id(engagement_id, value, field) for (engagement_id, field, value), n in changed.items() if n < 0]
+    if gone:
+        names().delete_many({"_id": {"$in": gone}, "n": {"$lte": 0}})
+
+
+def agent_names(words, engagement_ids=None):
+    """``{agent name: interactions}`` of the agents whose names hold every word of ``words``
+    (case-insensitively), within ``engagement_ids`` (None: all): read from the names
+    collection, not from the interactions."""
+    query = words_filter(["agentName"], words)
+    found = Counter()
+    for pk in [EVERY_ENGAGEMENT] if engagement_ids is None else engagement_ids:
+        for row in names().find({"engagementId": pk, **query}, {"agentName": 1, "n": 1}):
+            found[row["agentName"]] += row.get("n", 0)
+    return {name: n for name, n in found.items() if n > 0}
+
+
+def agent_count(name, engagement_ids=None):
+    """How many interactions ``name`` handled within ``engagement_ids`` (None: all)."""
+    engagements = [EVERY_ENGAGEMENT] if engagement_ids is None else engagement_ids
+    scopes = [{"engagementId": pk, "agentName": name} for pk in engagements]
+    return sum(row.get("n", 0) for scope in scopes for row in names().find(scope, {"n": 1}))
+
+
+def file_counts(engagement_id, limit):
+    """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``."""
+    rows = names().find({"engagementId": engagement_id, "csvName": {"$exists": True}}, {"csvName": 1, "n": 1})
+    return sorted((row["csvName"], row["n"]) for row in rows if row.get("n", 0) > 0)[:limit]
+
+
+def file_count(csv_name):
+    """How many interactions were ingested from the CSV file ``csv_name`` (any engagement)."""
+    return sum(row.get("n", 0) for row in names().find({"csvName": csv_name}, {"n": 1}))
+
+
+def engagement_totals(engagement_ids):
+    """``{engagement id: interactions}`` of ``engagement_ids`` that hold any."""
+    rows = totals().find({"_id": {"$in": list(engagement_ids)}}, {"total": 1})
+    return {row["_id"]: row["total"] for row in rows if row.get("total")}
 
 
 def _record_daily(deltas):
@@ -494,7 +578,66 @@ def rebuild(engagement_ids=None):
         totals().insert_many([{"_id": key, **row} for key, row in rebuilt.items()], ordered=False)
     _rebuild_every_engagement()
     _rebuild_daily()
+    _rebuild_names(rows, match)
     return len(rows)
+
+
+def _rebuild_names(rows, match):
+    names().delete_many(match)
+    rebuilt = {**_names_of(rows), **_raw_files(match)}
+    if rebuilt:
+        names().insert_many(list(rebuilt.values()), ordered=False)
+    names().delete_many({"engagementId": EVERY_ENGAGEMENT})
+    every = _every_agent(names().find({"engagementId": {"$ne": EVERY_ENGAGEMENT}, "agentName": {"$exists": True}}))
+    if every:
+        names().insert_many(list(every.values()), ordered=False)
+
+
+def _raw_files(match):
+    """The names collection's CSV file documents, from the raw interactions matching ``match``."""
+    pipeline = [
+        {"$match": {**match, "custom.csvName": {"$type": "string", "$ne": ""}}},
+        {"$group": {"_id": {"e": "$engagementId", "f": "$custom.csvName"}, "n": {"$sum": 1}}},
+    ]
+    found = {}
+    for group in Interaction._get_collection().aggregate(pipeline):
+        engagement_id, csv_name = group["_id"].get("e"), group["_id"]["f"]
+        key = _name_id(engagement_id, csv_name, "csvName")
+        found[key] = {"_id": key, "engagementId": engagement_id, "csvName": csv_name, "n": group["n"]}
+    return found
+
+
+def _every_agent(docs):
+    """The names collection's documents over every engagement, from its per-engagement ones."""
+    every = {}
+    for doc in docs:
+        key = _name_id(EVERY_ENGAGEMENT, doc["agentName"])
+        every.setdefault(key, {"_id": key, "engagementId": EVERY_ENGAGEMENT, "agentName": doc["agentName"], "n": 0})
+        every[key]["n"] += doc["n"]
+    return {key: doc for key, doc in every.items() if doc["n"]}
+
+
+def _names_of(rows):
+    """The names collection's agent documents that the daily counts ``rows`` imply."""
+    found = {}
+    for row in rows.values():
+        for key, counts in row["agents"].items():
+            name = agent_name(key)
+            doc_id = _name_id(row["engagementId"], name)
+            doc = found.setdefault(
+                doc_id, {"_id": doc_id, "engagementId": row["engagementId"], "agentName": name, "n": 0}
+            )
+            doc["n"] += sum(counts.values())
+    return {key: doc for key, doc in found.items() if doc["n"]}
+
+
+def _names_differences(raw_rows, match):
+    """``names:<id>`` for each names document that disagrees with the raw interactions."""
+    stored = {doc["_id"]: doc for doc in names().find(match or {"engagementId": {"$exists": True}}) if doc.get("n")}
+    expected = {**_names_of(raw_rows), **_raw_files(match)}
+    if not match:
+        expected.update(_every_agent(doc for doc in list(expected.values()) if "agentName" in doc))
+    return sorted(f"names:{key}" for key in stored.keys() | expected.keys() if stored.get(key) != expected.get(key))
 
 
 def _rebuild_every_engagement():
@@ -548,7 +691,7 @@ def differences(engagement_ids=None):
     stored, raw = stored_counts(match), raw_counts(match)
     days = sorted(key for key in stored.keys() | raw.keys() if stored.get(key) != raw.get(key))
     every_day = [] if engagement_ids is not None else _daily_differences(raw)
-    return days + _totals_differences(raw, engagement_ids) + every_day
+    return days + _totals_differences(raw, engagement_ids) + every_day + _names_differences(raw, match)
 
 
 def _daily_differences(raw_rows):
@@ -596,3 +739,4 @@ def clear():
     collection().delete_many({})
     totals().delete_many({})
     daily().delete_many({})
+    names().delete_many({})

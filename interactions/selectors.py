@@ -7,7 +7,6 @@ from engagements.selectors import engagement_ids
 from interactions import rollups
 from interactions.documents import Interaction
 from topbox.dates import at_or_after
-from topbox.documents import count_references
 
 
 def visible_interactions(user):
@@ -22,20 +21,17 @@ def client_interactions(client_id):
 
 
 def interaction_counts(engagement_ids):
-    """``{engagement id: number of interactions}`` for the given engagements (absent: none), one query."""
-    return count_references(Interaction, "engagementId", engagement_ids)
+    """``{engagement id: number of interactions}`` for the given engagements (absent: none):
+    their totals, which the daily counts keep (one small document each), not a count of
+    their interactions."""
+    return rollups.engagement_totals(engagement_ids)
 
 
 def csv_file_counts(engagement_id, limit):
-    """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``:
-    one aggregation over that engagement's interactions (its index)."""
-    pipeline = [
-        {"$match": {"engagementId": engagement_id, "custom.csvName": {"$exists": True}}},
-        {"$group": {"_id": "$custom.csvName", "rows": {"$sum": 1}}},
-        {"$sort": {"_id": 1}},
-        {"$limit": limit},
-    ]
-    return [(row["_id"], row["rows"]) for row in Interaction._get_collection().aggregate(pipeline)]
+    """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``: from
+    the names the daily counts keep (:func:`interactions.rollups.file_counts`), not a
+    read of the engagement's interactions."""
+    return rollups.file_counts(engagement_id, limit)
 
 
 def last_date(engagement_ids=None):

@@ -27,32 +27,36 @@ def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, inte
     # queries fill the filter sidebar (clients; engagements and, for their labels, their
     # clients in one batch), not the rows.
     assert finds.count("interaction") == 1
-    assert sorted(finds) == ["client", "client", "client", "engagement", "engagement", "interaction"]
+    # The count reads the per-engagement totals (interactions.rollups).
+    expected = ["client", "client", "client", "engagement", "engagement", "interaction", "interaction_totals"]
+    assert sorted(finds) == expected
 
 
-def test_client_counts_come_in_one_aggregation_per_page(admin_client, interactions, mongo_commands):
+def test_engagement_counts_come_from_their_totals(admin_client, interactions, mongo_commands):
     mongo_commands.clear()
     page = admin_client.get("/admin/engagements/engagement/").content.decode()
     assert "20 interactions" in page
-    assert [c for c in mongo_commands if c[1] == "interaction"] == [("aggregate", "interaction")]
+    assert [c for c in mongo_commands if c[1] == "interaction"] == []  # no interaction read
+    assert mongo_commands.count(("find", "interaction_totals")) == 1
 
 
-def test_unfiltered_page_uses_the_estimated_count(admin_client, interactions, mongo_commands):
+def test_unfiltered_page_counts_from_the_totals(admin_client, interactions, mongo_commands):
     mongo_commands.clear()
     cl = admin_client.get("/admin/interactions/interaction/").context["cl"]
     assert cl.result_count == 120
     on_interactions = [name for name, collection in mongo_commands if collection == "interaction"]
-    assert sorted(on_interactions) == ["count", "find"]  # estimated_document_count is the `count` command
+    assert on_interactions == ["find"]  # no count of the interactions: their per-engagement totals
+    assert ("find", "interaction_totals") in mongo_commands
 
 
-def test_filtered_page_counts_its_matches(admin_client, interactions, mongo_commands):
+def test_filtered_page_counts_from_the_totals(admin_client, interactions, mongo_commands):
     engagement = interactions[0].engagementId
     mongo_commands.clear()
     cl = admin_client.get(f"/admin/interactions/interaction/?engagement={engagement.pk}").context["cl"]
     assert cl.result_count == 20
     on_interactions = sorted(name for name, collection in mongo_commands if collection == "interaction")
-    # count_documents is an aggregation, the engagement's source files another; no total counted.
-    assert on_interactions == ["aggregate", "aggregate", "find"]
+    # The page only: the count and the engagement's source files come from the daily counts.
+    assert on_interactions == ["find"]
 
 
 def test_pages_are_contiguous(admin_client, interactions):

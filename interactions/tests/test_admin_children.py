@@ -39,9 +39,10 @@ def test_an_engagements_page_lists_its_newest_interactions_and_links_to_all(admi
     assert f'/admin/interactions/interaction/{made[-1].pk}/change/">Agent 24 at 2020-05-02 00:00 UTC</a>' in rows[0]
     assert "Agent 05" in rows[-1]
     assert f'<a href="/admin/interactions/interaction/?engagement={phone.pk}">All 25 interactions →</a>' in page
-    # The rows in one bounded query, whatever the engagement holds.
+    # The rows in a few queries bounded by date windows that widen until they hold the 20
+    # (topbox.admin.keyset), whatever the engagement holds.
     finds = [command for command in mongo_commands if command == ("find", "interaction")]
-    assert len(finds) == 1
+    assert 1 <= len(finds) <= 4
 
 
 def test_a_parent_without_children_says_so(admin_client, two_clients):

@@ -1,14 +1,18 @@
 """The changelist for documents: MongoEngine queries, one fetch per page, cheap counts.
 
-Per page it runs: the page query (once); one ``$in`` query per hop of each
+Per page it runs: the page query (once; on a big list, one keyset query per segment and
+branch, see :mod:`topbox.admin.keyset`); one ``$in`` query per hop of each
 ``list_select_related`` path, for the whole page; one aggregation per kind of children
-counted; and one count, the cheapest the page allows (:meth:`DocumentChangeList.count`).
+counted; and one count, the cheapest the page allows (the admin's ``count_changelist``).
 """
+
+import datetime
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
 
+from topbox.admin import keyset
 from topbox.admin.filters import parameter_names
 from topbox.documents import prefetch_references
 
@@ -26,7 +30,14 @@ class CountedPaginator(Paginator):
 
 
 class DocumentChangeList(ChangeList):
+    keyset = None  # the keyset navigation's links, on a big list (else numbered pages)
+
     def get_queryset(self, request, exclude_parameters=None):
+        # The keyset navigation's parameters are no filters, and no link built from this
+        # page's parameters (a filter, a sort, the search form) keeps them: it starts over.
+        for name in keyset.NAV_PARAMS:
+            self.params.pop(name, None)
+            self.filter_params.pop(name, None)
         (self.filter_specs, self.has_filters, remaining, _, self.has_active_filters) = self.get_filters(request)
         if remaining:
             # Only the declared filters filter: arbitrary lookups from the query string could
@@ -43,7 +54,8 @@ class DocumentChangeList(ChangeList):
                 queryset = filtered
         queryset, _ = self.model_admin.get_search_results(request, queryset, self.query)
         self.clear_all_filters_qs = self.get_query_string(remove=self.get_filters_params())
-        return queryset.order_by(*self.get_ordering(request, queryset))
+        self.ordering_names = self.get_ordering(request, queryset)
+        return queryset.order_by(*self.ordering_names)
 
     def get_ordering(self, request, queryset):
         """The admin's or the document's ordering, or the clicked columns; the id breaks ties.
@@ -82,29 +94,87 @@ class DocumentChangeList(ChangeList):
         return self.has_active_filters or bool(self.query) or bool(self.root_queryset._query)
 
     def get_results(self, request):
-        result_count = self.count()
+        result_count, exact = self.model_admin.count_changelist(request, self)
+        threshold = self.model_admin.keyset_above
+        ordering = keyset.ordering_of(self.model, self.ordering_names) if threshold is not None else None
         paginator = CountedPaginator(self.queryset, self.list_per_page, result_count)
-        can_show_all = result_count <= self.list_max_show_all
         multi_page = result_count > self.list_per_page
-        if (self.show_all and can_show_all) or not multi_page:
-            page_query = self.queryset.clone()
+        if ordering is not None and (not exact or result_count > threshold):
+            self.result_list = self.keyset_page(request, ordering)
+            multi_page = True
+        elif self.show_all or not multi_page:
+            self.result_list = list(self.queryset.clone())
         else:
             try:
-                page_query = paginator.page(self.page_num).object_list
+                # Fetched once, as a list: the templates iterate and measure it several times.
+                self.result_list = list(paginator.page(self.page_num).object_list)
             except InvalidPage:
                 raise IncorrectLookupParameters(
                     f"Page {self.page_num}: there is no such page (pages 1 to {paginator.num_pages})."
                 ) from None
-        # Fetched once, as a list: the templates iterate and measure it several times.
-        self.result_list = list(page_query)
         prefetch_references(self.result_list, self.list_select_related or ())
         self.model_admin.annotate_page(request, self.result_list)
 
         self.result_count = result_count
+        self.count_exact = exact
+        if self.keyset is not None:
+            name = self.opts.verbose_name if result_count == 1 else self.opts.verbose_name_plural
+            self.keyset["count"] = f"{'' if exact else 'more than '}{result_count:,} {name}"
         self.show_full_result_count = False
         # Unfiltered, the total is the count: no "Show all" link that would show the same list.
         self.full_result_count = None if self.narrowed else result_count
         self.show_admin_actions = True
-        self.can_show_all = can_show_all
+        # "Show all" only on numbered pages short enough to show at once.
+        self.can_show_all = self.keyset is None and exact and result_count <= self.list_max_show_all
         self.multi_page = multi_page
         self.paginator = paginator
+
+    def keyset_page(self, request, ordering):
+        """The page the navigation parameters ask for (:mod:`topbox.admin.keyset`), as documents."""
+        params, path = request.GET, request.path
+        backwards, cursor_given = False, True
+        if keyset.AT in params:
+            try:
+                day = datetime.date.fromisoformat(params[keyset.AT])
+            except ValueError:
+                raise IncorrectLookupParameters(f"at: {params[keyset.AT]!r} is not a date (YYYY-MM-DD)") from None
+            segments = keyset.jump_segments(ordering, day)
+        elif keyset.AFTER in params:
+            segments = ordering.after(*keyset.decode(path, params[keyset.AFTER], ordering))
+        elif keyset.BEFORE in params:
+            segments = ordering.reversed().after(*keyset.decode(path, params[keyset.BEFORE], ordering))
+            backwards = True
+        elif keyset.LAST in params:
+            segments, backwards, cursor_given = keyset.first_segments(ordering.reversed()), True, False
+        else:
+            segments, cursor_given = keyset.first_segments(ordering), False
+        order = ordering.reversed() if backwards else ordering
+        windows = self.model_admin.keyset_windows(request)
+        collection = self.model._get_collection()
+        rows = keyset.fetch(collection, self.queryset._query, order, segments, self.list_per_page + 1, windows)
+        more = len(rows) > self.list_per_page
+        rows = rows[: self.list_per_page]
+        if backwards:
+            rows.reverse()
+        at_end = keyset.LAST in params
+        has_next, has_previous = (not at_end, more) if backwards else (more, cursor_given)
+        on_first = not has_previous and (backwards or not cursor_given)
+        on_last = not has_next
+
+        def link(**new):
+            return self.get_query_string(new, remove=[*keyset.NAV_PARAMS, "p"])
+
+        self.keyset = {
+            "labels": ("Newest", "Newer", "Older", "Oldest") if ordering.direction == -1 else
+                      ("Oldest", "Older", "Newer", "Newest"),
+            "first": None if on_first else link(),
+            "previous": link(**{keyset.BEFORE: keyset.encode(path, ordering, rows[0], True)})
+            if rows and has_previous else None,
+            "next": link(**{keyset.AFTER: keyset.encode(path, ordering, rows[-1], False)})
+            if rows and has_next else None,
+            "last": None if on_last else link(**{keyset.LAST: 1}),
+            "at": params.get(keyset.AT, ""),
+            "hidden": [(k, v) for k, values in self.filter_params.items() if k not in (*keyset.NAV_PARAMS, "p")
+                       for v in values],
+        }  # fmt: skip
+        return [self.model._from_son(row) for row in rows]

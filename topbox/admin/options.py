@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst, slugify
 from django_mongoengine import fields
 
-from topbox.admin import export, search
+from topbox.admin import export, keyset, search
 from topbox.admin.changelist import BadParameters, DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.sites import Children
@@ -45,6 +45,18 @@ class DocumentAdmin(ModelAdmin):
     }
 
     change_list_template = "admin/topbox/change_list.html"
+    # Lists holding more than this many documents (or an unknown number) page by keyset
+    # (topbox.admin.keyset: newest, older, newer, oldest, a date); None: numbered pages always.
+    keyset_above = None
+
+    def count_changelist(self, request, changelist):
+        """``(count, exact)``: how many documents the list holds; not exact when only a
+        bound is known (the count is then that bound)."""
+        return changelist.count(), True
+
+    def keyset_windows(self, request):
+        """A :class:`topbox.admin.keyset.Windows` for reading keyset pages by date, or None."""
+        return None
 
     def get_changelist_instance(self, request):
         try:
@@ -172,8 +184,7 @@ class DocumentAdmin(ModelAdmin):
     def child_table(self, kind, parent, total):
         """The parent's first ``CHILDREN_LISTED`` children of one kind, each with its own
         children counted (one query per kind), and a link to all of them."""
-        ordering = kind.model._meta.get("ordering") or ["id"]
-        rows = list(kind.model.objects(**{kind.field: parent.pk}).order_by(*ordering).limit(CHILDREN_LISTED))
+        rows = self.newest_children(kind, parent)
         for row in rows:
             row._data[kind.field] = parent  # its label reads the parent: no query
         grandchildren = [g for g in self.admin_site.children_of(kind.model) if isinstance(g, Children) and g.count]
@@ -193,6 +204,25 @@ class DocumentAdmin(ModelAdmin):
             "more": total is not None and total > len(rows),
             "url": kind.url(parent),
         }
+
+    def newest_children(self, kind, parent):
+        """The parent's first ``CHILDREN_LISTED`` children in their ordering: read as a
+        keyset page (within date windows) where the children's admin pages so."""
+        ordering = kind.model._meta.get("ordering") or ["id"]
+        child_admin = self.admin_site._registry.get(kind.model)
+        page = keyset.ordering_of(kind.model, ordering) if getattr(child_admin, "keyset_above", None) else None
+        if page is None:
+            return list(kind.model.objects(**{kind.field: parent.pk}).order_by(*ordering).limit(CHILDREN_LISTED))
+        db_field = kind.model._fields[kind.field].db_field
+        rows = keyset.fetch(
+            kind.model._get_collection(),
+            {db_field: parent.pk},
+            page,
+            keyset.first_segments(page),
+            CHILDREN_LISTED,
+            child_admin.keyset_windows(None),
+        )
+        return [kind.model._from_son(row) for row in rows]
 
     # Deleting: nothing cascades, and a document still referenced is refused.
 

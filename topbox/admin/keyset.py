@@ -1,0 +1,189 @@
+"""Keyset pages for big changelists: newest, older, newer, oldest, and a date to jump to.
+
+A page is the ``per_page`` documents after (or before) the last one shown, in the list's
+ordering (a field, then ``_id``), read through the API's cursor segments
+(:meth:`topbox.api.pagination.Ordering.after`), so that a page deep in the list costs what
+the first one does, unlike ``skip``. On a date ordering each segment is read within a date
+window that starts a day wide at the cursor (or at the data's edge, which a
+:class:`Windows` says, e.g. from daily counts) and widens by what it held until it holds
+the page (a galloping search): the server reads about a page, not everything beyond the
+cursor (the embedded server reads every document a query matches).
+An ``$in`` in the filter becomes one query per value (an ``$in`` with a range is a scan
+there), merged in order.
+"""
+
+import datetime
+import itertools
+
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core import signing
+
+from topbox import extjson
+from topbox.api.filters import merge
+from topbox.api.pagination import Ordering, cursor_salt, encode_cursor
+from topbox.dates import at_or_after
+
+# The navigation's parameters (kept out of the list filters).
+AFTER, BEFORE, LAST, AT = "after", "before", "last", "at"
+NAV_PARAMS = (AFTER, BEFORE, LAST, AT)
+# An $in with at most this many values (or combinations) is read one value at a time.
+MAX_BRANCHES = 64
+# Windows grow at least twice, at most this many times wider per try.
+MAX_GROWTH = 16
+EMPTY_GROWTH = 8  # after a window that held nothing
+FIRST_SPAN = datetime.timedelta(days=1)
+
+
+class Windows:
+    """Where a list's documents lie on its date ``field``: what the gallop starts from.
+
+    A subclass answers :meth:`edges`, cheaply: ``(oldest, newest)`` such that every value
+    ``v`` that ``branch`` (a filter) matches lies in ``oldest <= v < newest`` (None: unknown),
+    and may guess the first window (:meth:`first_span`).
+    """
+
+    field = None
+
+    def edges(self, branch):
+        return None, None
+
+    def first_span(self, branch, start, needed, descending):
+        """A timedelta from ``start`` expected to hold ``needed`` documents of ``branch``, or None."""
+        return None
+
+
+def ordering_of(model, names):
+    """The keyset :class:`Ordering` of a changelist ordering ``[field, ±pk]``, or None."""
+    if len(names) != 2 or names[1].lstrip("-") not in ("pk", "id"):
+        return None
+    field, tie = names
+    descending = field.startswith("-")
+    if descending != tie.startswith("-") or field.lstrip("-") not in model._fields:
+        return None
+    db_field = model._fields[field.lstrip("-")].db_field
+    return Ordering(field, db_field, -1 if descending else 1, nullable=True)
+
+
+def encode(path, ordering, row, previous):
+    return encode_cursor(path, ordering, row.get(ordering.field), row["_id"], previous)
+
+
+def decode(path, raw, ordering):
+    """``(value, id)`` of a navigation cursor, or IncorrectLookupParameters."""
+    try:
+        data = signing.loads(raw, salt=cursor_salt(path))
+        value, last_id = extjson.loads(data["v"]), extjson.loads(data["i"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise IncorrectLookupParameters("The page's position is not valid: follow the list's links.") from None
+    if data.get("o") != ordering.name:
+        raise IncorrectLookupParameters("This position belongs to another sort order: start from the newest.")
+    return value, last_id
+
+
+def first_segments(ordering):
+    """The segments of the first page: documents without a value sort lowest (first when
+    ascending, last when descending)."""
+    dated, undated = {ordering.field: {"$ne": None}}, {ordering.field: None}
+    return [dated, undated] if ordering.direction == -1 else [undated, dated]
+
+
+def jump_segments(ordering, day):
+    """The segments of a page starting at ``day`` (a date): newest first, what lies before
+    the end of that day; oldest first, what lies from its start."""
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+    if ordering.direction == -1:
+        segments = [{ordering.field: {"$lt": start + datetime.timedelta(days=1)}}] if day < datetime.date.max else [{}]
+        return [*segments, {ordering.field: None}]
+    return [{ordering.field: at_or_after(start)}]
+
+
+def branches(query):
+    """``query`` as several queries, one per value of its ``$in`` conditions (the
+    combinations of up to ``MAX_BRANCHES``), the split fields first; else itself."""
+    split = [key for key, value in query.items() if key != "_id" and isinstance(value, dict) and list(value) == ["$in"]]
+    values = [list(dict.fromkeys(query[key]["$in"])) for key in split]
+    total = 1
+    for options in values:
+        total *= len(options)
+    if not split or total > MAX_BRANCHES:
+        return [query]
+    rest = {key: value for key, value in query.items() if key not in split}
+    return [{**dict(zip(split, chosen, strict=True)), **rest} for chosen in itertools.product(*values)]
+
+
+def fetch(collection, query, ordering, segments, limit, windows=None, projection=None):
+    """Up to ``limit`` documents of ``query`` lying in ``segments`` (read in turn), in ``ordering``."""
+    rows = []
+    for branch in branches(query):
+        found = []
+        for segment in segments:
+            found += _fetch_segment(collection, branch, ordering, segment, limit - len(found), windows, projection)
+            if len(found) >= limit:
+                break
+        rows += found
+    rows.sort(key=ordering.key, reverse=ordering.direction == -1)
+    return rows[:limit]
+
+
+def _find(collection, query, ordering, limit, projection):
+    return list(collection.find(query, projection).sort(ordering.sort).limit(limit))
+
+
+def _fetch_segment(collection, branch, ordering, segment, limit, windows, projection):
+    query = merge([branch, segment])
+    condition = query.get(ordering.field, {})
+    if windows is None or windows.field != ordering.field or "$and" in query or not _is_range(condition):
+        return _find(collection, query, ordering, limit, projection)
+    descending = ordering.direction == -1
+    oldest, newest = (_utc(edge) for edge in windows.edges(branch))
+    start = _utc(_start(condition, descending, oldest, newest))
+    if start is None:
+        return _find(collection, query, ordering, limit, projection)
+    span = windows.first_span(branch, start, limit, descending) or FIRST_SPAN
+    # The window's bounds leave out documents without a value: no need to say so too.
+    windowed = {**query, ordering.field: {k: v for k, v in condition.items() if k != "$ne"}}
+    if not windowed[ordering.field]:
+        del windowed[ordering.field]
+    while True:
+        try:
+            edge = start - span if descending else start + span
+        except OverflowError:  # the window would pass the calendar's end: no window
+            return _find(collection, query, ordering, limit, projection)
+        if descending:
+            bound, complete = {ordering.field: at_or_after(edge)}, oldest is None or edge <= oldest
+        else:
+            bound, complete = {ordering.field: {"$lt": edge}}, newest is None or edge >= newest
+        rows = _find(collection, merge([windowed, bound]), ordering, limit, projection)
+        if len(rows) >= limit:
+            return rows
+        if complete:  # the window reaches past the data's edge: it holds everything
+            return rows
+        # Widen by what the window held: to about the page (and a quarter), at least twice.
+        growth = EMPTY_GROWTH if not rows else min(MAX_GROWTH, max(2.0, 1.25 * limit / len(rows)))
+        span *= growth
+
+
+def _is_range(condition):
+    """Whether ``condition`` (``{}``: none) is a range a window can narrow (not an equality, not ``None``)."""
+    return (
+        isinstance(condition, dict)
+        and set(condition) <= {"$lt", "$gt", "$gte", "$ne"}
+        and condition.get("$ne", None) is None
+    )
+
+
+def _start(condition, descending, oldest, newest):
+    """Where the gallop starts: the segment's (or the filter's) bound on the near side, else the data's edge."""
+    if descending:
+        if "$lt" in condition:
+            return condition["$lt"]
+        return newest
+    if "$gt" in condition:
+        return condition["$gt"]
+    if "$gte" in condition:
+        return condition["$gte"]
+    return oldest
+
+
+def _utc(when):
+    return when.replace(tzinfo=datetime.UTC) if when is not None and when.tzinfo is None else when
