@@ -44,16 +44,19 @@ class Bench:
         from django.test import Client
         from rest_framework.authtoken.models import Token
 
-        from interactions.documents import Interaction
-
         user = get_user_model().objects.create_user("bench", is_staff=True, is_superuser=True)
         self.api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}",
                           HTTP_ACCEPT="application/json")  # fmt: skip
         self.admin = Client()
         self.admin.force_login(user)
-        self.collection = Interaction._get_collection()
         self.repeat = repeat
         self.rows = []  # (case, size, p50, p99, raw p50, note)
+
+    @property
+    def collection(self):
+        from interactions.documents import Interaction
+
+        return Interaction._get_collection()  # (each size has a server, and a client, of its own)
 
     def get(self, client, url, params=None):
         response = client.get(url, params or {})
