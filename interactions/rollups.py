@@ -398,7 +398,9 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
         last_day = min(last_day, day_of(_shift(_naive_utc(within[1]), -EPSILON)))
     if first_day > last_day:
         return None
-    origin = (_shift(last_day, one_day) if descending else first_day) if start is None else _naive_utc(start)
+    end_of_data = _shift(last_day, one_day)
+    origin = (end_of_data if descending else first_day) if start is None else _naive_utc(start)
+    origin = min(origin, end_of_data) if descending else max(origin, first_day)  # no window from beyond the data
     start_day = day_of(_shift(origin, -EPSILON)) if descending else day_of(origin)
     width = max(1, math.ceil(PAGE_MARGIN * needed / per_day))
     while True:
