@@ -13,6 +13,7 @@ from topbox.api.filters import merge
 
 RANGE_OPERATORS = frozenset(("$gt", "$gte", "$lt", "$lte"))
 MAX_FAN_OUT = 100  # an $in longer than this is sent as one query
+NOTHING = {"$in": []}  # what merge() makes of conditions no value meets
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,10 @@ class Query:
         projection = self.projection
         if projection is not None and self.ordering is not None:
             projection = {**projection, self.ordering.field: 1}  # the cursor is built from it
-        queries = fan_out(merge([self.filter, fragment]), self.ordering.field)
+        query = merge([self.filter, fragment])
+        if NOTHING in query.values():
+            return []  # (the embedded server scans the collection for an empty $in)
+        queries = fan_out(query, self.ordering.field)
         cursors = [self.collection.find(query, projection).sort(self.ordering.sort).limit(limit) for query in queries]
         if len(cursors) == 1:
             return list(cursors[0])
