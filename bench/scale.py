@@ -18,7 +18,8 @@ Next to each, the p50 of the cheapest raw pymongo query that gives the same answ
 same server, its result encoded as JSON: for a page, the page's own date range (exactly bounded) with its filter, one
 query per engagement for a client (an ``$in`` with a range is a scan on this server);
 ``count_documents`` for a count; ``find_one`` for a detail; for statistics, reading the
-daily counts they are made of (the raw aggregation over the interactions is shown too).
+day totals and the agents' totals they are made of (the raw aggregation over the
+interactions is shown too).
 The table ends with each figure's growth from the first size to the last.
 """
 
@@ -213,16 +214,26 @@ class Bench:
                 {"engagementId": engagement},
             ),
         ]
+        agents = {"agentName": {"$exists": True}}
+
+        def raw_stats(engagement_ids):
+            """The day totals and the agents' totals the statistics are made of."""
+            if engagement_ids is None:
+                return [list(rollups.daily().find()), list(rows.find({"day": None})),
+                        list(rollups.names().find({"engagementId": rollups.EVERY_ENGAGEMENT, **agents}))]  # fmt: skip
+            return [[list(rows.find({"engagementId": pk})),
+                     list(rollups.names().find({"engagementId": pk, **agents}))] for pk in engagement_ids]  # fmt: skip
+
         for label, path, scope, match in scopes:
             ids = match.get("engagementId")
-            queries = [{"engagementId": pk} for pk in ids["$in"]] if isinstance(ids, dict) else [match]
+            ids = None if ids is None else ids["$in"] if isinstance(ids, dict) else [ids]
             started = time.perf_counter()
             raw_interaction_stats(**scope, interval="month")
             aggregation = (time.perf_counter() - started) * 1000
             for interval in ("day", "week", "month"):
                 self.measure(f"stats by {interval}, {label}", size,
                              lambda path=path, interval=interval: self.get(self.api, path, {"interval": interval}),
-                             lambda queries=queries: [list(rows.find(q)) for q in queries],
+                             lambda ids=ids: raw_stats(ids),
                              note=f"raw aggregation {aggregation:,.0f} ms" if interval == "month" else "")  # fmt: skip
 
     def deep_admin_url(self, admin):

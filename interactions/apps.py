@@ -8,7 +8,9 @@ class InteractionsConfig(AppConfig):
         from interactions import signals  # noqa: F401 - connects the receivers
 
     def ensure_indexes(self):
-        """The daily counts' indexes (``manage.py ensure_indexes``)."""
+        """The daily counts' indexes, and their agents' totals counted by sentiment where an
+        older version stored them without (``manage.py ensure_indexes``, at deploy time)."""
         from interactions import rollups
 
         rollups.ensure_indexes()
+        rollups.split_agent_totals()

@@ -62,9 +62,10 @@ def daily():
 
 
 def names():
-    """Per engagement and agent: ``{engagementId, agentName, n}``, and per agent over every
-    engagement (``engagementId`` ``"all"``); per engagement and CSV file: ``{engagementId,
-    csvName, n}``. A name whose count drops to zero goes."""
+    """Per engagement and agent: ``{engagementId, agentName, n, sentiments}``, and per agent
+    over every engagement (``engagementId`` ``"all"``); per engagement and CSV file:
+    ``{engagementId, csvName, n}``. A name whose count drops to zero goes. What the top
+    agents of a scope's statistics are read from, when no dates bound them."""
     return mongo.database()[NAMES]
 
 
@@ -74,6 +75,20 @@ def ensure_indexes():
     names().create_index([("engagementId", 1), ("agentName", 1)], name="engagement_agent")
     names().create_index([("csvName", 1)], name="file", sparse=True)
     daily().create_index([("day", 1)], name="day")  # the embedded server scans for a range on _id
+
+
+def split_agent_totals():
+    """Agents' totals stored before they were counted by sentiment, recomputed from the
+    daily counts (which always were); None if there were none, else how many agents'
+    totals there are now. Run at deploy time by ``ensure_indexes``, before the web starts."""
+    if names().find_one({"agentName": {"$exists": True}, "sentiments": {"$exists": False}}) is None:
+        return None
+    agents = _names_of(stored_counts())
+    agents.update(_every_agent(list(agents.values())))
+    names().delete_many({"agentName": {"$exists": True}})
+    if agents:
+        names().insert_many(list(agents.values()), ordered=False)
+    return len(agents)
 
 
 def day_of(when):
@@ -137,7 +152,8 @@ class Tally:
         self._counts = Counter()  # packed (engagement-day, agent, sentiment) -> n
         self._days = {}  # (engagementId, day) -> its number in the packed keys
         self._agents = {"": 0}  # agent name -> its number (0: none)
-        self._named = Counter()  # (engagementId, field, name) -> n: the agents' and files' names
+        # (engagementId, field, name, sentiment key or None) -> n: the agents' and files' names
+        self._named = Counter()
 
     def __len__(self):
         return len(self._counts)
@@ -156,11 +172,12 @@ class Tally:
             sentiment = sentiment_numbers[sentiment_key(raw.get("sentiment"))]
             counts[(day * self._AGENTS + agent) * 8 + sentiment] += sign
             if raw.get("agentName"):
-                self._named[(raw.get("engagementId"), "agentName", raw["agentName"])] += sign
-                self._named[(EVERY_ENGAGEMENT, "agentName", raw["agentName"])] += sign
+                by_sentiment = self._SENTIMENTS[sentiment]
+                self._named[(raw.get("engagementId"), "agentName", raw["agentName"], by_sentiment)] += sign
+                self._named[(EVERY_ENGAGEMENT, "agentName", raw["agentName"], by_sentiment)] += sign
             csv_name = (raw.get("custom") or {}).get("csvName")
             if isinstance(csv_name, str) and csv_name:
-                self._named[(raw.get("engagementId"), "csvName", csv_name)] += sign
+                self._named[(raw.get("engagementId"), "csvName", csv_name, None)] += sign
 
     def flush(self):
         """Write what was gathered, and start again from nothing.
@@ -223,23 +240,29 @@ def _write(rows, stored):
 
 
 def _record_names(named):
-    """Count each agent's (and each CSV file's) interactions per engagement; a name whose
-    count drops to zero goes."""
-    changed = {key: n for key, n in named.items() if n}
+    """Count each agent's interactions (by sentiment too) and each CSV file's rows per
+    engagement; a name whose count drops to zero goes."""
+    changed = defaultdict(Counter)  # (engagementId, field, name) -> {path: n}
+    for (engagement_id, field, value, sentiment), n in named.items():
+        if n:
+            changed[(engagement_id, field, value)]["n"] += n
+            if sentiment is not None:
+                changed[(engagement_id, field, value)][f"sentiments.{sentiment}"] += n
     if not changed:
         return
     names().bulk_write(
         [
             UpdateOne(
                 {"_id": _name_id(engagement_id, value, field)},
-                {"$inc": {"n": n}, "$setOnInsert": {"engagementId": engagement_id, field: value}},
+                {"$inc": dict(counts), "$setOnInsert": {"engagementId": engagement_id, field: value}},
                 upsert=True,
             )
-            for (engagement_id, field, value), n in changed.items()
+            for (engagement_id, field, value), counts in changed.items()
         ],
         ordered=False,
     )
-    gone = [_name_id(engagement_id, value, field) for (engagement_id, field, value), n in changed.items() if n < 0]
+    gone = [_name_id(engagement_id, value, field) for (engagement_id, field, value), counts in changed.items()
+            if counts["n"] < 0]  # fmt: skip
     if gone:
         names().delete_many({"_id": {"$in": gone}, "n": {"$lte": 0}})
 
@@ -254,6 +277,18 @@ def agent_names(words, engagement_ids=None):
         for row in names().find({"engagementId": pk, **query}, {"agentName": 1, "n": 1}):
             found[row["agentName"]] += row.get("n", 0)
     return {name: n for name, n in found.items() if n > 0}
+
+
+def agent_sentiments(engagement_ids=None):
+    """``{agent name: Counter by sentiment key}`` of every agent's interactions within
+    ``engagement_ids`` (None: all), at any date: one document per engagement and agent."""
+    found = defaultdict(Counter)
+    for pk in [EVERY_ENGAGEMENT] if engagement_ids is None else engagement_ids:
+        for row in names().find(
+            {"engagementId": pk, "agentName": {"$exists": True}}, {"agentName": 1, "sentiments": 1}
+        ):
+            found[row["agentName"]].update(row.get("sentiments") or {})
+    return found
 
 
 def agent_count(name, engagement_ids=None):
@@ -447,6 +482,19 @@ def _day_counts(engagement_ids, days):
         yield from collection().find({"engagementId": pk, "day": days}, fields)
 
 
+def day_totals(engagement_ids=None):
+    """The daily documents (``{day, total, sentiments}``, and ``agents`` but for every
+    engagement) of every day of ``engagement_ids`` (None: all), and of their interactions
+    without a date (``day`` None). Whole documents: a projection costs more than it saves
+    on the embedded server."""
+    if engagement_ids is not None:
+        for pk in engagement_ids:
+            yield from collection().find({"engagementId": pk})
+        return
+    yield from daily().find()
+    yield from collection().find({"day": None})
+
+
 def count(engagement_ids=None, sentiments=None, start=None, end=None):
     """How many interactions of ``engagement_ids`` (None: all) with one of ``sentiments``
     (None: any; ``absent`` for none) lie in ``[start, end)`` (None: unbounded), exactly.
@@ -614,9 +662,8 @@ def _every_agent(docs):
     every = {}
     for doc in docs:
         key = _name_id(EVERY_ENGAGEMENT, doc["agentName"])
-        every.setdefault(key, {"_id": key, "engagementId": EVERY_ENGAGEMENT, "agentName": doc["agentName"], "n": 0})
-        every[key]["n"] += doc["n"]
-    return {key: doc for key, doc in every.items() if doc["n"]}
+        _add_agent(every, key, EVERY_ENGAGEMENT, doc["agentName"], doc.get("sentiments") or {})
+    return {key: _agent_doc(doc) for key, doc in every.items() if doc["n"]}
 
 
 def _names_of(rows):
@@ -625,17 +672,29 @@ def _names_of(rows):
     for row in rows.values():
         for key, counts in row["agents"].items():
             name = agent_name(key)
-            doc_id = _name_id(row["engagementId"], name)
-            doc = found.setdefault(
-                doc_id, {"_id": doc_id, "engagementId": row["engagementId"], "agentName": name, "n": 0}
-            )
-            doc["n"] += sum(counts.values())
-    return {key: doc for key, doc in found.items() if doc["n"]}
+            _add_agent(found, _name_id(row["engagementId"], name), row["engagementId"], name, counts)
+    return {key: _agent_doc(doc) for key, doc in found.items() if doc["n"]}
+
+
+def _add_agent(found, doc_id, engagement_id, name, sentiments):
+    doc = found.setdefault(
+        doc_id, {"_id": doc_id, "engagementId": engagement_id, "agentName": name, "n": 0, "sentiments": Counter()}
+    )
+    doc["n"] += sum(sentiments.values())
+    doc["sentiments"].update(sentiments)
+
+
+def _agent_doc(doc):
+    return {**doc, "sentiments": {key: n for key, n in doc["sentiments"].items() if n}}
 
 
 def _names_differences(raw_rows, match):
     """``names:<id>`` for each names document that disagrees with the raw interactions."""
-    stored = {doc["_id"]: doc for doc in names().find(match or {"engagementId": {"$exists": True}}) if doc.get("n")}
+    stored = {
+        doc["_id"]: doc if "csvName" in doc else _agent_doc({**doc, "sentiments": doc.get("sentiments") or {}})
+        for doc in names().find(match or {"engagementId": {"$exists": True}})
+        if doc.get("n")
+    }
     expected = {**_names_of(raw_rows), **_raw_files(match)}
     if not match:
         expected.update(_every_agent(doc for doc in list(expected.values()) if "agentName" in doc))

@@ -55,8 +55,12 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
 
     Whole UTC days are read from the daily counts (:mod:`interactions.rollups`: one small
     document per engagement and day, whatever the number of interactions); the part of a
-    day at either end of ``[start, end)`` from the interactions themselves. The result is
-    exactly :func:`raw_interaction_stats`'s, the reference the tests compare with.
+    day at either end of ``[start, end)`` from the interactions themselves. Without dates,
+    the series comes from the day totals alone (for every engagement, one document per
+    day) and the agents from their totals (one document per agent and engagement, or per
+    agent for every engagement): what is read grows with the days and agents, not with the
+    interactions. The result is exactly :func:`raw_interaction_stats`'s, the reference the
+    tests compare with.
     """
     engagement_ids = _scope(client, engagement)
     start, end = _check(start=start, end=end, interval=interval, top_agents=top_agents)
@@ -65,6 +69,9 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
     last_day = _floor_day(end) if end else None
     if first_day and last_day and first_day >= last_day:  # less than one whole day
         tally.add_interactions(_interactions(engagement_ids, start, end))
+    elif start is None and end is None:
+        tally.add_days(rollups.day_totals(engagement_ids), agents=False)
+        tally.add_agents(rollups.agent_sentiments(engagement_ids))
     else:
         days = {**({"$gte": first_day} if first_day else {}), **({"$lt": last_day} if last_day else {})}
         tally.add_days(_days(engagement_ids, days))
@@ -155,12 +162,18 @@ class Tally:
         self.sentiments = Counter()
         self.agents = {}  # name -> Counter by sentiment key
 
-    def add_days(self, rows):
+    def add_days(self, rows, agents=True):
+        """Daily documents; their agents too unless ``agents`` is false (counted elsewhere)."""
         for row in rows:
             sentiments = {key: n for key, n in (row.get("sentiments") or {}).items() if n}
             self._add(row.get("day"), sentiments)
-            for key, counts in (row.get("agents") or {}).items():
+            for key, counts in (row.get("agents") or {}).items() if agents else ():
                 self.agents.setdefault(rollups.agent_name(key), Counter()).update(counts)
+
+    def add_agents(self, agents):
+        """``{agent name: counts by sentiment key}``, from the agents' totals."""
+        for name, counts in agents.items():
+            self.agents.setdefault(name, Counter()).update(counts)
 
     def add_interactions(self, rows):
         for row in rows:

@@ -29,7 +29,7 @@ from topbox.api.permissions import IsStaff
 from topbox.api.renderers import BrowsableAPIRenderer, ExtendedJSONRenderer
 from topbox.api.serializers import BooleanParamField, ChoiceParamField, QueryParamsSerializer, UTCDateParamField
 from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
-from topbox.dates import ONE_MILLISECOND, at_or_after
+from topbox.dates import ONE_MILLISECOND, at_or_after, to_utc
 
 DATE = "interactionDate"
 INTERACTION_PARENTS = (
@@ -94,9 +94,9 @@ class InteractionViewSet(DocumentViewSet):
         if engagements is False or sentiments is False:
             return None
         bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates)
+        bound = bound and to_utc(bound)  # to the millisecond, as dates are stored (see Query.window)
         if bound is None:
             return None
-        bound = bound.replace(tzinfo=datetime.UTC)
         return {DATE: at_or_after(bound) if descending else {"$lt": bound}}
 
     # Every write keeps the daily counts (interactions.rollups) in step.

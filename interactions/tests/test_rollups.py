@@ -79,6 +79,8 @@ def test_every_write_path_keeps_the_counts(seed, staff_api):
             ingest_csv(csv_body(rng, rng.randrange(1, 8)), f"r{rng.randrange(3)}.csv", rng.choice(engagements), options)
         assert_in_step()
     assert Interaction.objects.count() > 0
+    for scope in ({}, {"client": acme.pk}, {"engagement": engagements[0].pk}):
+        assert interaction_stats(**scope) == raw_interaction_stats(**scope), scope
 
 
 def test_seed_and_synthetic_data_keep_the_counts():
@@ -144,8 +146,10 @@ def test_rebuild_repairs_corrupted_counts():
         lambda: rollups.totals().delete_one({}),
         lambda: rollups.daily().update_one({}, {"$inc": {"sentiments.Negative": 2}}),
         lambda: rollups.daily().delete_one({}),
+        lambda: rollups.names().update_one({"agentName": {"$exists": True}}, {"$inc": {"sentiments.Mixed": 1}}),
+        lambda: rollups.names().update_one({"agentName": {"$exists": True}}, {"$unset": {"sentiments": ""}}),
     ],
-    ids=["total", "span", "missing total", "day's sentiment", "missing day"],
+    ids=["total", "span", "missing total", "day's sentiment", "missing day", "agent's sentiment", "agent unsplit"],
 )
 def test_the_check_finds_and_the_rebuild_repairs_the_totals_and_the_days(corrupt):
     synthetic.generate(clients=1, engagements=2, interactions=200, random_seed=4)
@@ -184,3 +188,13 @@ def test_the_newest_date_is_found_from_the_counts():
     )
     far = make_interaction(old, datetime.datetime(9999, 12, 31, 12, tzinfo=datetime.UTC))
     assert last_date() == last_date([old.pk]) == far.interactionDate
+
+
+def test_agents_totals_stored_without_sentiments_are_split_at_deploy():
+    synthetic.generate(clients=1, engagements=2, interactions=200, random_seed=4)
+    rollups.names().update_many({"agentName": {"$exists": True}}, {"$unset": {"sentiments": ""}})
+    assert rollups.differences() != []
+    call_command("ensure_indexes", verbosity=0)
+    assert_in_step()
+    assert interaction_stats() == raw_interaction_stats()
+    assert rollups.split_agent_totals() is None  # nothing left to split

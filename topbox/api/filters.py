@@ -301,6 +301,8 @@ def _combine(first, second):
         if tightest is None or type(combined[operator]) is not type(value):
             return None
         combined[operator] = tightest(combined[operator], value)
+    if combined.get("$ne", ...) is None and _is_range({k: v for k, v in combined.items() if k != "$ne"}):
+        del combined["$ne"]  # a range matches values of its bounds' type only: never null
     return combined
 
 

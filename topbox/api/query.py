@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, replace
 
 from topbox.api.filters import merge
+from topbox.dates import ONE_MILLISECOND, at_or_after
 
 RANGE_OPERATORS = frozenset(("$gt", "$gte", "$lt", "$lte"))
 MAX_FAN_OUT = 100  # an $in longer than this is sent as one query
@@ -23,7 +24,8 @@ class Query:
     projection: dict | None = None
     ordering: object = None  # a topbox.api.pagination.Ordering, set by the ordering backend
     # window(query, segment, needed): a filter fragment narrowing ``segment`` to where the
-    # next ``needed`` documents are expected (from counts kept elsewhere), or None.
+    # next ``needed`` documents are expected (from counts kept elsewhere), or None: a
+    # one-sided range ($gt or $lt) on the ordering's date field, at a whole millisecond.
     window: object = None
     # counter(query): the number of documents the query matches, from counts kept
     # elsewhere, or None when they cannot say (the documents are then counted).
@@ -51,15 +53,17 @@ class Query:
         Exact whatever the estimate: documents outside the window sort after every one
         inside it, so a window that yields ``limit`` documents yields the right ones.
         """
-        estimate = limit
+        estimate, rows, previous = limit, [], None
         while self.window:
             bound = self.window(self, segment, estimate)
             if bound is None:
                 break
-            rows = self.find(merge([segment, bound]), limit)
+            # A wider window reads only what the last one did not (a galloping search).
+            rows += self.find(merge([segment, bound, *_beyond(previous)]), limit - len(rows))
             if len(rows) >= limit:
                 return rows
             estimate *= min(64, max(2, 2 * limit // max(len(rows), 1)))
+            previous = bound
         return self.find(segment, limit)
 
     def find(self, fragment, limit):
@@ -90,6 +94,17 @@ class Query:
     def count(self):
         counted = self.counter(self) if self.counter else None
         return self.collection.count_documents(self.filter) if counted is None else counted
+
+
+def _beyond(window):
+    """The part of the order past a window's edge (``[]`` for no window): the complement of
+    ``{field: {"$gt" | "$lt": instant}}`` among dates stored to the millisecond. Written
+    with ``$lt`` and ``$gt`` only (see :func:`topbox.dates.at_or_after`)."""
+    if window is None:
+        return []
+    ((field, condition),) = window.items()
+    ((operator, instant),) = condition.items()
+    return [{field: {"$lt": instant + ONE_MILLISECOND} if operator == "$gt" else at_or_after(instant)}]
 
 
 def fan_out(query, field):

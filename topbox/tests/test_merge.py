@@ -48,3 +48,11 @@ def test_an_equality_within_a_range_is_the_equality():
     assert merge([{"d": {"$gte": DAY, "$lt": LATER}}, {"d": None}]) == {"d": {"$in": []}}
     naive = inside.replace(tzinfo=None)  # stored as UTC by pymongo
     assert merge([{"d": {"$gte": DAY, "$lt": LATER}}, {"d": naive}]) == {"d": naive}
+
+
+def test_not_missing_within_a_range_is_the_range():
+    """An oldest-first list's dated segment (``$ne: None``) within a window or a ``from``: the
+    range alone, which never matches a missing value (with ``$ne`` the embedded server scans)."""
+    assert merge([{"d": {"$ne": None}}, {"d": {"$gt": DAY}}]) == {"d": {"$gt": DAY}}
+    assert merge([{"d": {"$gte": DAY, "$lt": LATER}}, {"d": {"$ne": None}}]) == {"d": {"$gte": DAY, "$lt": LATER}}
+    assert merge([{"d": {"$ne": 3}}, {"d": {"$gt": 1}}]) == {"d": {"$ne": 3, "$gt": 1}}
