@@ -13,7 +13,9 @@ rebuild_rollups``, which also checks them): writes made around Topbox's code, su
 mongo shell, are repaired that way.
 """
 
+import bisect
 import datetime
+import itertools
 import math
 from collections import Counter, defaultdict
 
@@ -36,6 +38,8 @@ EVERY_ENGAGEMENT = "all"  # the totals' _id for every engagement's interactions
 MAX_COUNTED_DAYS = 31  # a page window wider than this is sized by the average, not read day by day
 PAGE_MARGIN = 1.5  # a page's window is made to hold this many times the documents it needs
 EPSILON = datetime.timedelta(microseconds=1)
+ONE_DAY = datetime.timedelta(days=1)
+ONE_HOUR = datetime.timedelta(hours=1)
 # From this many engagement-days, a flush inserts the new daily documents (about 5 times
 # cheaper than upserts on the embedded server) after reading which are stored already.
 INSERT_FROM = 200
@@ -47,10 +51,11 @@ def collection():
 
 
 def totals():
-    """Per engagement (``_id``: its id): ``total``, ``sentiments`` and the ``first`` and
-    ``last`` days holding its interactions. Deletes leave ``first``/``last`` as they were
-    (a span that may be wider than the data, never narrower): what the page windows start
-    from and stop at, without a sort over the daily documents."""
+    """Per engagement (``_id``: its id): ``total``, ``sentiments``, ``hours`` (how many at
+    each UTC hour of the day, ``"00"`` to ``"23"``) and the ``first`` and ``last`` days
+    holding its interactions. Deletes leave ``first``/``last`` as they were (a span that
+    may be wider than the data, never narrower): what the page windows start from and stop
+    at, without a sort over the daily documents; the hours say where in a day they fall."""
     return mongo.database()[TOTALS]
 
 
@@ -98,6 +103,13 @@ def day_of(when):
     if when.tzinfo is not None:
         when = when.astimezone(datetime.UTC).replace(tzinfo=None)
     return datetime.datetime(when.year, when.month, when.day)
+
+
+def hour_of(when):
+    """The UTC hour of ``when`` as the totals key it (``"00"`` to ``"23"``)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.UTC)
+    return f"{when.hour:02}"
 
 
 def sentiment_key(sentiment):
@@ -154,6 +166,7 @@ class Tally:
         self._agents = {"": 0}  # agent name -> its number (0: none)
         # (engagementId, field, name, sentiment key or None) -> n: the agents' and files' names
         self._named = Counter()
+        self._hours = Counter()  # (engagementId, UTC hour key) -> n
 
     def __len__(self):
         return len(self._counts)
@@ -164,7 +177,10 @@ class Tally:
         for raw in rows:
             if raw is None:
                 continue
-            key = (raw.get("engagementId"), day_of(raw.get("interactionDate")))
+            when = raw.get("interactionDate")
+            key = (raw.get("engagementId"), day_of(when))
+            if when is not None:
+                self._hours[(key[0], hour_of(when))] += sign
             day = days.setdefault(key, len(days))
             agent = agents.setdefault(raw.get("agentName") or "", len(agents))
             if agent >= self._AGENTS:
@@ -185,7 +201,7 @@ class Tally:
         The engagement-days are written ``FLUSH_ROWS`` at a time, so that what a flush
         builds stays small however much was gathered.
         """
-        counts, day_keys, named = self._counts, list(self._days), self._named
+        counts, day_keys, named, hours = self._counts, list(self._days), self._named, self._hours
         agent_keys = [None] + [agent_key(name) for name in list(self._agents)[1:]]
         self._clear()
         stored = (
@@ -206,17 +222,19 @@ class Tally:
             row[f"sentiments.{sentiment}"] += n
             if agent:
                 row[f"agents.{agent_keys[agent]}.{sentiment}"] += n
-        _write(rows, stored)
+        _write(rows, stored, hours)
         _record_names(named)
 
 
-def _write(rows, stored):
+def _write(rows, stored, hours=None):
     """Add ``rows`` (``{(engagementId, day): {path: n}}``) to the daily documents, and to
-    the per-engagement totals and all-engagement days: with ``stored`` (the ids of the
-    daily documents that exist), those not stored are inserted whole."""
+    the per-engagement totals and all-engagement days, with ``hours`` (``{(engagementId,
+    hour key): n}``) in the totals: with ``stored`` (the ids of the daily documents that
+    exist), those not stored are inserted whole."""
     rows = {key: Counter({path: n for path, n in counts.items() if n}) for key, counts in rows.items()}
     rows = {key: counts for key, counts in rows.items() if counts}
     if not rows:
+        _record_totals({}, hours)  # (a move within a day changes its hours only)
         return
     pending = rows
     if stored is not None:
@@ -235,7 +253,7 @@ def _write(rows, stored):
     ]
     if operations:
         collection().bulk_write(operations, ordered=False)
-    _record_totals(rows)
+    _record_totals(rows, hours)
     _record_daily(rows)
 
 
@@ -334,9 +352,9 @@ def _record_daily(deltas):
         daily().bulk_write(operations, ordered=False)
 
 
-def _record_totals(deltas):
-    """Fold the engagement-day ``deltas`` of :func:`record` into the per-engagement totals
-    and those of every engagement."""
+def _record_totals(deltas, hours=None):
+    """Fold the engagement-day ``deltas`` of :func:`record`, and the ``hours`` of its
+    interactions, into the per-engagement totals and those of every engagement."""
     by_engagement = defaultdict(lambda: {"inc": Counter(), "days": []})
     for (engagement_id, day), counts in deltas.items():
         for key in (engagement_id, EVERY_ENGAGEMENT):
@@ -344,6 +362,9 @@ def _record_totals(deltas):
             entry["inc"].update({path: n for path, n in counts.items() if not path.startswith("agents.")})
             if day is not None and counts["total"] > 0:
                 entry["days"].append(day)
+    for (engagement_id, hour), n in (hours or {}).items():
+        for key in (engagement_id, EVERY_ENGAGEMENT):
+            by_engagement[key]["inc"][f"hours.{hour}"] += n
     operations = []
     for engagement_id, entry in by_engagement.items():
         update = {"$inc": {path: n for path, n in entry["inc"].items() if n}}
@@ -356,19 +377,21 @@ def _record_totals(deltas):
 
 
 def scope_totals(engagement_ids=None):
-    """The totals of ``engagement_ids`` (None: every engagement): ``total``, ``sentiments``
-    and the ``first`` and ``last`` days (None when there are no interactions), read from one
+    """The totals of ``engagement_ids`` (None: every engagement): ``total``, ``sentiments``,
+    ``hours`` and the ``first`` and ``last`` days (None when there are no interactions), read from one
     small document per engagement (one in all for every engagement)."""
     query = {"_id": EVERY_ENGAGEMENT} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
     rows = [row for row in totals().find(query) if row.get("total")]
     firsts = [row["first"] for row in rows if row.get("first")]
     lasts = [row["last"] for row in rows if row.get("last")]
-    sentiments = Counter()
+    sentiments, hours = Counter(), Counter()
     for row in rows:
         sentiments.update(row.get("sentiments") or {})
+        hours.update(row.get("hours") or {})
     return {
         "total": sum(row["total"] for row in rows),
         "sentiments": sentiments,
+        "hours": hours,
         "first": day_of(min(firsts)) if firsts else None,
         "last": day_of(max(lasts)) if lasts else None,
     }
@@ -418,14 +441,15 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     ``needed`` in (from its totals), widened fourfold until it holds them, one query per
     engagement, and stops at the end of the data's span: what it reads grows with the
     page, not with the data. Within the day where the count is reached, the bound is placed
-    as if that day's interactions were spread evenly (the paginator widens a window that
-    falls short). A window wider than ``MAX_COUNTED_DAYS`` is not read: the average places it.
+    as if that day's interactions were spread over its hours as the scope's are (its
+    ``hours``; evenly when unknown; the paginator widens a window that falls short). A
+    window wider than ``MAX_COUNTED_DAYS`` is not read: the average places it.
     """
     scope = scope_totals(engagement_ids)
+    profile = DayProfile(scope["hours"])
     first_day, last_day = scope["first"], scope["last"]
     if first_day is None:
         return None
-    one_day = datetime.timedelta(days=1)
     per_day = scope["total"] / ((last_day - first_day).days + 1)
     if within[0] is not None:
         first_day = max(first_day, day_of(within[0]))
@@ -433,7 +457,7 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
         last_day = min(last_day, day_of(_shift(_naive_utc(within[1]), -EPSILON)))
     if first_day > last_day:
         return None
-    end_of_data = _shift(last_day, one_day)
+    end_of_data = _shift(last_day, ONE_DAY)
     origin = (end_of_data if descending else first_day) if start is None else _naive_utc(start)
     origin = min(origin, end_of_data) if descending else max(origin, first_day)  # no window from beyond the data
     start_day = day_of(_shift(origin, -EPSILON)) if descending else day_of(origin)
@@ -441,7 +465,7 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     while True:
         reach = datetime.timedelta(days=width - 1)
         if width > MAX_COUNTED_DAYS:  # the average is estimate enough: no need to read the days
-            day = _shift(start_day, -reach) if descending else _shift(start_day, reach + one_day)
+            day = _shift(start_day, -reach) if descending else _shift(start_day, reach + ONE_DAY)
             return None if (day <= first_day if descending else day > last_day) else day
         days = (
             {"$gte": max(_shift(start_day, -reach), first_day), "$lte": start_day}
@@ -453,21 +477,50 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
             counts = row.get("sentiments") or {}
             n = row.get("total", 0) if sentiments is None else sum(counts.get(s, 0) for s in sentiments)
             by_day[day_of(row["day"])] += n
-        reached = 0
+        reached, target = 0, PAGE_MARGIN * needed
         for day in sorted(by_day, reverse=descending):
             # The part of the day on the page's side of the origin, and its share of the count.
-            end_of_day = _shift(day, one_day)
+            end_of_day = _shift(day, ONE_DAY)
             low, high = (day, min(end_of_day, origin)) if descending else (max(day, origin), end_of_day)
             if high <= low:
                 continue
-            count = by_day[day] * (high - low) / one_day
-            if count and reached + count >= needed:
-                part = min(1.0, PAGE_MARGIN * (needed - reached) / count)
-                return high - part * (high - low) if descending else low + part * (high - low)
+            share = profile.share_before(high - day) - profile.share_before(low - day)
+            count = by_day[day] * share
+            if count and reached + count >= target:
+                part = min(share, (target - reached) / by_day[day])  # of the whole day
+                if descending:
+                    return max(low, day + profile.offset_at(profile.share_before(high - day) - part))
+                return min(high, day + profile.offset_at(profile.share_before(low - day) + part))
             reached += count
         if (days["$gte"] <= first_day) if descending else (days["$lte"] >= last_day):
             return None  # the window holds the rest of the data
         width *= 4
+
+
+class DayProfile:
+    """How a scope's interactions spread over the hours of a UTC day (its totals' ``hours``;
+    evenly when they say nothing): where within a day a page's bound falls."""
+
+    def __init__(self, hours):
+        counts = [max(0, (hours or {}).get(f"{hour:02}", 0)) for hour in range(24)]
+        if not sum(counts):
+            counts = [1] * 24
+        total = sum(counts)
+        self.cumulative = [n / total for n in itertools.accumulate(counts, initial=0)]  # 25, from 0 to 1
+
+    def share_before(self, offset):
+        """The share of a day's interactions before ``offset`` (0 to one day) into it."""
+        hours = min(max(offset / ONE_HOUR, 0.0), 24.0)
+        hour = min(int(hours), 23)
+        low, high = self.cumulative[hour], self.cumulative[hour + 1]
+        return low + (high - low) * (hours - hour)
+
+    def offset_at(self, share):
+        """The earliest offset into a day before which ``share`` of its interactions fall."""
+        share = min(max(share, 0.0), 1.0)
+        hour = max(0, min(bisect.bisect_left(self.cumulative, share) - 1, 23))
+        low, high = self.cumulative[hour], self.cumulative[hour + 1]
+        return ONE_HOUR * (hour + ((share - low) / (high - low) if high > low else 0.0))
 
 
 def _day_counts(engagement_ids, days):
@@ -585,6 +638,21 @@ def raw_counts(match=None):
     return rows
 
 
+def raw_hours(match=None):
+    """``{totals _id: {hour key: n}}``: how the interactions matching ``match`` spread over
+    the UTC hours of the day, per engagement and for every engagement (the totals' ``hours``)."""
+    pipeline = [
+        {"$match": {**(match or {}), "interactionDate": {"$type": "date"}}},
+        {"$group": {"_id": {"e": "$engagementId", "h": {"$hour": "$interactionDate"}}, "n": {"$sum": 1}}},
+    ]
+    hours = defaultdict(Counter)
+    for group in Interaction._get_collection().aggregate(pipeline):
+        hour = f"{group['_id']['h']:02}"
+        hours[group["_id"].get("e") or NO_KEY][hour] += group["n"]
+        hours[EVERY_ENGAGEMENT][hour] += group["n"]
+    return {key: dict(counts) for key, counts in hours.items()}
+
+
 def stored_counts(match=None):
     """The stored rollup documents matching ``match``, normalised as :func:`raw_counts`
     gives them (zero counts dropped)."""
@@ -622,7 +690,7 @@ def rebuild(engagement_ids=None):
         ]  # fmt: skip
         collection().insert_many(documents, ordered=False)
     totals().delete_many({} if engagement_ids is None else {"_id": {"$in": [*engagement_ids, EVERY_ENGAGEMENT]}})
-    rebuilt = totals_of(rows)
+    rebuilt = totals_of(rows, raw_hours(match))
     rebuilt.pop(EVERY_ENGAGEMENT, None)
     if rebuilt:
         totals().insert_many([{"_id": key, **row} for key, row in rebuilt.items()], ordered=False)
@@ -703,13 +771,15 @@ def _names_differences(raw_rows, match):
 
 def _rebuild_every_engagement():
     """The totals of every engagement, summed from each engagement's (already rebuilt)."""
-    every = {"total": 0, "sentiments": Counter(), "first": None, "last": None}
+    every = {"total": 0, "sentiments": Counter(), "hours": Counter(), "first": None, "last": None}
     for row in totals().find({"_id": {"$ne": EVERY_ENGAGEMENT}}):
         every["total"] += row.get("total", 0)
         every["sentiments"].update(row.get("sentiments") or {})
+        every["hours"].update(row.get("hours") or {})
         every["first"] = min(filter(None, (every["first"], row.get("first"))), default=None)
         every["last"] = max(filter(None, (every["last"], row.get("last"))), default=None)
-    totals().replace_one({"_id": EVERY_ENGAGEMENT}, {**every, "sentiments": dict(every["sentiments"])}, upsert=True)
+    every.update(sentiments=dict(every["sentiments"]), hours=dict(every["hours"]))
+    totals().replace_one({"_id": EVERY_ENGAGEMENT}, every, upsert=True)
 
 
 def _rebuild_daily():
@@ -731,13 +801,16 @@ def daily_of(rows):
     return {day: {"total": entry["total"], "sentiments": dict(entry["sentiments"])} for day, entry in result.items()}
 
 
-def totals_of(rows):
-    """The per-engagement totals of the daily ``rows`` (as :func:`raw_counts` gives them),
-    and those of every engagement, by ``_id`` of :func:`totals`."""
+def totals_of(rows, hours):
+    """The per-engagement totals of the daily ``rows`` (as :func:`raw_counts` gives them)
+    with their ``hours`` (as :func:`raw_hours` gives them), and those of every engagement,
+    by ``_id`` of :func:`totals`."""
     result = {}
     for row in rows.values():
         for key in (row["engagementId"] or NO_KEY, EVERY_ENGAGEMENT):
-            entry = result.setdefault(key, {"total": 0, "sentiments": Counter(), "first": None, "last": None})
+            entry = result.setdefault(
+                key, {"total": 0, "sentiments": Counter(), "hours": hours.get(key, {}), "first": None, "last": None}
+            )
             entry["total"] += row["total"]
             entry["sentiments"].update(row["sentiments"])
             if row["day"] is not None:
@@ -776,22 +849,28 @@ def _daily_differences(raw_rows):
 def _totals_differences(raw_rows, engagement_ids):
     """``totals:<engagement>`` for each engagement whose totals disagree with ``raw_rows``:
     different counts, or a span that does not cover its days (a wider one is allowed)."""
-    expected = totals_of(raw_rows)
     query = {} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
+    expected = totals_of(raw_rows, raw_hours({} if engagement_ids is None else {"engagementId": query["_id"]}))
     if engagement_ids is not None:
         expected.pop(EVERY_ENGAGEMENT, None)  # every engagement's figures come from the others too
     stored = {row.pop("_id"): row for row in totals().find(query)}
     wrong = []
     for key in stored.keys() | expected.keys():
         have = stored.get(key) or {}
-        want = expected.get(key) or {"total": 0, "sentiments": {}, "first": None, "last": None}
+        want = expected.get(key) or {"total": 0, "sentiments": {}, "hours": {}, "first": None, "last": None}
         counts = {name: n for name, n in (have.get("sentiments") or {}).items() if n}
+        hours = {hour: n for hour, n in (have.get("hours") or {}).items() if n}
         covers = want["first"] is None or (
             have.get("first") is not None
             and day_of(have["first"]) <= want["first"]
             and day_of(have["last"]) >= want["last"]
         )
-        if have.get("total", 0) != want["total"] or counts != want["sentiments"] or not covers:
+        if (
+            have.get("total", 0) != want["total"]
+            or counts != want["sentiments"]
+            or hours != want["hours"]
+            or not covers
+        ):
             wrong.append(f"totals:{key}")
     return sorted(wrong)
 

@@ -233,3 +233,37 @@ def test_count_true_does_not_count_the_interactions_when_the_counts_can(staff_ap
     assert whole["count"] > 0
     assert days["count"] > 0
     assert counted == []  # whole days and whole engagements: read from the counts only
+
+
+@pytest.mark.parametrize("ordering", ["-interactionDate", "interactionDate"])
+def test_a_first_page_over_office_hours_reads_one_window(staff_api, interaction_finds, ordering):
+    """Interactions from 09:00 to 17:00 UTC only: the totals' hours place the bound within
+    the day, so the first window holds the page (placed as if spread over the whole day, it
+    would fall in the empty evening and be widened)."""
+    rng = random.Random(3)
+    engagement = make_engagement()
+    for day in range(10):
+        for _ in range(48):
+            when = START + datetime.timedelta(days=day, hours=9, minutes=rng.randrange(8 * 60))
+            make_interaction(engagement, when, "Ann", "Positive", {})
+    assert rollups.scope_totals()["hours"]["12"] > 0
+    interaction_finds.clear()
+    body = staff_api.get("/interactions", {"page_size": 4, "ordering": ordering}).json()
+    dates = [row["interactionDate"]["$date"] for row in body["results"]]
+    assert len(dates) == 4 and dates == sorted(dates, reverse=ordering.startswith("-"))
+    dated = [f for f in interaction_finds if f.get("interactionDate") is not None]  # (not the missing-date segment)
+    assert len(dated) == 1, interaction_finds
+
+
+def test_the_day_profile_places_shares_and_offsets_both_ways():
+    even = rollups.DayProfile({})
+    assert even.share_before(datetime.timedelta(hours=6)) == pytest.approx(0.25)
+    assert even.offset_at(0.75) == datetime.timedelta(hours=18)
+    office = rollups.DayProfile({f"{hour:02}": 10 for hour in range(9, 17)})
+    assert office.share_before(datetime.timedelta(hours=9)) == 0
+    assert office.share_before(datetime.timedelta(hours=13)) == pytest.approx(0.5)
+    assert office.share_before(datetime.timedelta(hours=20)) == 1
+    assert office.offset_at(0.5) == datetime.timedelta(hours=13)
+    assert office.offset_at(0) == datetime.timedelta(0)  # the earliest offset: the night before counts as nothing
+    for share in (0.1, 0.33, 0.9):
+        assert office.share_before(office.offset_at(share)) == pytest.approx(share)

@@ -44,7 +44,7 @@ def test_every_write_path_keeps_the_counts(seed, staff_api):
     engagements = [make_engagement(acme, "Phone"), make_engagement(acme, "Chat")]
     for _ in range(40):
         path = rng.choice(["document", "document-update", "document-delete", "api-create", "api-patch",
-                           "api-put", "api-delete", "ingest", "ingest-replace"])  # fmt: skip
+                           "api-put", "api-delete", "api-move-within-day", "ingest", "ingest-replace"])  # fmt: skip
         stored = list(Interaction.objects.only("id"))
         if path == "document":
             make_interaction(rng.choice(engagements), random_when(rng), rng.choice(AGENTS),
@@ -65,6 +65,13 @@ def test_every_write_path_keeps_the_counts(seed, staff_api):
             body = {"sentiment": rng.choice([*SENTIMENTS, None]), "interactionDate": random_when(rng).isoformat()}
             url = f"/interactions/{rng.choice(stored).pk}"
             assert staff_api.patch(url, json.dumps(body), content_type="application/json").status_code == 200
+        elif path == "api-move-within-day" and stored:  # the same day's counts, another hour's
+            moved = Interaction.objects.get(pk=rng.choice(stored).pk)
+            if moved.interactionDate is not None:
+                when = moved.interactionDate.replace(hour=rng.randrange(24), tzinfo=datetime.UTC)
+                body = {"interactionDate": when.isoformat()}
+                url = f"/interactions/{moved.pk}"
+                assert staff_api.patch(url, json.dumps(body), content_type="application/json").status_code == 200
         elif path == "api-put" and stored:
             body = {"engagementId": str(rng.choice(engagements).pk), "interactionDate": random_when(rng).isoformat(),
                     "agentName": rng.choice(AGENTS[:4]), "custom": {"x": 1}}  # fmt: skip
@@ -146,10 +153,20 @@ def test_rebuild_repairs_corrupted_counts():
         lambda: rollups.totals().delete_one({}),
         lambda: rollups.daily().update_one({}, {"$inc": {"sentiments.Negative": 2}}),
         lambda: rollups.daily().delete_one({}),
+        lambda: rollups.totals().update_one({}, {"$inc": {"hours.03": 1}}),
         lambda: rollups.names().update_one({"agentName": {"$exists": True}}, {"$inc": {"sentiments.Mixed": 1}}),
         lambda: rollups.names().update_one({"agentName": {"$exists": True}}, {"$unset": {"sentiments": ""}}),
     ],
-    ids=["total", "span", "missing total", "day's sentiment", "missing day", "agent's sentiment", "agent unsplit"],
+    ids=[
+        "total",
+        "span",
+        "missing total",
+        "day's sentiment",
+        "missing day",
+        "hours",
+        "agent's sentiment",
+        "agent unsplit",
+    ],
 )
 def test_the_check_finds_and_the_rebuild_repairs_the_totals_and_the_days(corrupt):
     synthetic.generate(clients=1, engagements=2, interactions=200, random_seed=4)
