@@ -430,12 +430,14 @@ def newest_day(engagement_ids=None):
     return span(engagement_ids)[1]
 
 
-def page_bound(engagement_ids, sentiments, start, needed, descending=True, within=(None, None)):
+def page_bound(engagement_ids, sentiments, start, needed, descending=True, within=(None, None), agents=None):
     """The instant to bound a page's query by: counting back (``descending``) or forward
     from ``start`` (None: the end, or beginning, of the data), about where the counts reach
     ``needed`` interactions of ``engagement_ids`` (None: all) with one of ``sentiments``
     (None: any), with a margin; None when they never do (the rest of the data is needed).
     ``within``: the list's own ``[from, to)`` (None: unbounded), beyond which no window goes.
+    ``agents``: the names the list keeps (None: any); the window is sized by their share of
+    the scope's interactions (from the names collection: as if they were spread evenly).
 
     Reads the daily documents over a window of the days the scope's average holds
     ``needed`` in (from its totals), widened fourfold until it holds them, one query per
@@ -447,6 +449,9 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     """
     scope = scope_totals(engagement_ids)
     profile = DayProfile(scope["hours"])
+    if agents is not None and scope["total"]:
+        kept = sum(agent_count(name, engagement_ids) for name in agents)
+        needed = needed * scope["total"] / max(kept, 1)  # none (or names behind): a window that holds everything
     first_day, last_day = scope["first"], scope["last"]
     if first_day is None:
         return None

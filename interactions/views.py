@@ -76,8 +76,8 @@ class InteractionViewSet(DocumentViewSet):
         page newest-first, or for the part of a later page beyond the cursor's date.
 
         The counts describe every engagement, one, or several (a client's), with any
-        sentiment or one; other filters (an agent, words) only make the window hold fewer,
-        and the paginator then widens it.
+        sentiment or one; an agent's share of them sizes the window; other filters (words,
+        ``custom`` fields) only make the window hold fewer, and the paginator then widens it.
         """
         ordering, condition = query.ordering, segment.get(DATE)
         if ordering.field != DATE or (segment and set(segment) != {DATE}):
@@ -91,9 +91,11 @@ class InteractionViewSet(DocumentViewSet):
         else:
             return None
         engagements, sentiments = values(query.filter, "engagementId"), values(query.filter, "sentiment")
+        agents = values(query.filter, "agentName")
         if engagements is False or sentiments is False:
             return None
-        bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates)
+        bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates,
+                                   agents=agents or None)  # fmt: skip
         bound = bound and to_utc(bound)  # to the millisecond, as dates are stored (see Query.window)
         if bound is None:
             return None

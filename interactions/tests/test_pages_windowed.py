@@ -250,7 +250,8 @@ def test_a_first_page_over_office_hours_reads_one_window(staff_api, interaction_
     interaction_finds.clear()
     body = staff_api.get("/interactions", {"page_size": 4, "ordering": ordering}).json()
     dates = [row["interactionDate"]["$date"] for row in body["results"]]
-    assert len(dates) == 4 and dates == sorted(dates, reverse=ordering.startswith("-"))
+    assert len(dates) == 4
+    assert dates == sorted(dates, reverse=ordering.startswith("-"))
     dated = [f for f in interaction_finds if f.get("interactionDate") is not None]  # (not the missing-date segment)
     assert len(dated) == 1, interaction_finds
 
