@@ -40,6 +40,7 @@ PAGE_MARGIN = 1.5  # a page's window is made to hold this many times the documen
 EPSILON = datetime.timedelta(microseconds=1)
 ONE_DAY = datetime.timedelta(days=1)
 ONE_HOUR = datetime.timedelta(hours=1)
+MAX_DAY_IDS = 1000  # daily documents read by their ids in one query (a client's window of days)
 # From this many engagement-days, a flush inserts the new daily documents (about 5 times
 # cheaper than upserts on the embedded server) after reading which are stored already.
 INSERT_FROM = 200
@@ -530,12 +531,23 @@ class DayProfile:
 
 def _day_counts(engagement_ids, days):
     """``{day, total, sentiments}`` per day within ``days`` (a range), per engagement of
-    ``engagement_ids`` (one indexed query each: an ``$in`` with a range is a scan on the
-    embedded server), or for every engagement at once (None)."""
+    ``engagement_ids``, or for every engagement at once (None).
+
+    Several engagements' days between two bounds are read by their ids in one query (up to
+    ``MAX_DAY_IDS`` of them); else one indexed query per engagement: an ``$in`` of
+    engagements with a range of days is a scan on the embedded server.
+    """
     fields = {"day": 1, "total": 1, "sentiments": 1}
     if engagement_ids is None:
         yield from daily().find({"day": days}, fields)
         return
+    if {"$gte", "$lte"} <= set(days) and len(engagement_ids) > 1:
+        count = (days["$lte"] - days["$gte"]).days + 1
+        if 0 < count * len(engagement_ids) <= MAX_DAY_IDS:
+            every_day = [_shift(days["$gte"], ONE_DAY * n) for n in range(count)]
+            ids = [_row_id(pk, day) for pk in engagement_ids for day in every_day]
+            yield from collection().find({"_id": {"$in": ids}}, fields)
+            return
     for pk in engagement_ids:
         yield from collection().find({"engagementId": pk, "day": days}, fields)
 
