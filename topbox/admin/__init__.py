@@ -11,6 +11,7 @@ module) is not used.
 * ``changelist``: one fetch per page, references loaded per page, cheap counts;
 * ``filters``: list filters that build MongoEngine queries;
 * ``forms`` and ``widgets``: ObjectId inputs for references, JSON for free-form dicts;
+* ``urls``: the URLs of a page's links, each pattern reversed once;
 * ``sites``: the project's admin site (``django.contrib.admin.site``), with ``Children``;
 * ``meta``: the ``_meta`` the admin reads (``DocumentOptions``);
 * ``patches``: what cannot be subclassed, each named with the Django version needing it

@@ -9,11 +9,13 @@ counted; and one count, the cheapest the page allows (the admin's ``count_change
 import datetime
 
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
 
 from topbox.admin import keyset
 from topbox.admin.filters import parameter_names
+from topbox.admin.urls import reverse_id
 from topbox.documents import prefetch_references
 
 
@@ -77,6 +79,14 @@ class DocumentChangeList(ChangeList):
         if not {"pk", "-pk", "id", "-id"} & set(ordering):
             ordering.append("-pk" if ordering and ordering[-1].startswith("-") else "pk")
         return ordering
+
+    def url_for_result(self, result):
+        opts = self.opts
+        return reverse_id(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            quote(result.pk),
+            current_app=self.model_admin.admin_site.name,
+        )
 
     def count(self):
         """The number of documents listed.

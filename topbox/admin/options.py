@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst, slugify
+from django.utils.translation import gettext as _
 from django_mongoengine import fields
 
 from topbox.admin import export, keyset, search
@@ -153,6 +154,16 @@ class DocumentAdmin(ModelAdmin):
         show.__name__ = name
         show.short_description = capfirst(field.verbose_name)
         return show
+
+    def action_checkbox(self, obj):
+        """Django's checkbox, written out: rendering a ``CheckboxInput`` through the form
+        renderer for each row took a fifth of a changelist's time."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def link(self, document):
         return link(document, self.admin_site.name) if document is not None else None
