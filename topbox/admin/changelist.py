@@ -2,8 +2,10 @@
 
 Per page it runs: the page query (once; on a big list, one keyset query per segment and
 branch, see :mod:`topbox.admin.keyset`); one ``$in`` query per hop of each
-``list_select_related`` path, for the whole page; one aggregation per kind of children
-counted; and one count, the cheapest the page allows (the admin's ``count_changelist``).
+``list_select_related`` path, for the whole page, of what the filters did not list
+already (:func:`topbox.documents.remember`); one aggregation per kind of children
+counted; and one count, the cheapest the page allows (the admin's ``count_changelist``),
+none when the first page holds the whole list.
 """
 
 import datetime
@@ -33,6 +35,7 @@ class CountedPaginator(Paginator):
 
 class DocumentChangeList(ChangeList):
     keyset = None  # the keyset navigation's links, on a big list (else numbered pages)
+    first_page = None  # the first page, when count() read it
 
     def get_queryset(self, request, exclude_parameters=None):
         # The keyset navigation's parameters are no filters, and no link built from this
@@ -96,7 +99,16 @@ class DocumentChangeList(ChangeList):
         Filtered or searched, the matches are counted exactly (the pagination needs it; the
         filters use indexes). The collection's total is not counted again next to a
         filtered count (``show_full_result_count = False``: Django links "Show all" instead).
+
+        On the first page of numbered pages, the page is read first, with one document
+        more: when it holds them all (the clients, a client's engagements), their number
+        is the count, and no count is asked.
         """
+        if self.page_num == 1 and not self.show_all and self.model_admin.keyset_above is None:
+            rows = list(self.queryset.clone().limit(self.list_per_page + 1))
+            self.first_page = rows[: self.list_per_page]
+            if len(rows) <= self.list_per_page:
+                return len(rows)
         return self.queryset.count() if self.narrowed else self.model._get_collection().estimated_document_count()
 
     @property
@@ -112,6 +124,8 @@ class DocumentChangeList(ChangeList):
         if ordering is not None and (not exact or result_count > threshold):
             self.result_list = self.keyset_page(request, ordering)
             multi_page = True
+        elif self.first_page is not None:
+            self.result_list = self.first_page
         elif self.show_all or not multi_page:
             self.result_list = list(self.queryset.clone())
         else:

@@ -21,6 +21,7 @@ from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from django_mongoengine import fields
 
+from topbox import memo
 from topbox.admin import export, keyset, search
 from topbox.admin.changelist import BadParameters, DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
@@ -60,8 +61,11 @@ class DocumentAdmin(ModelAdmin):
         return None
 
     def get_changelist_instance(self, request):
+        """Django's, whose filters, search, count and page each read once what they share
+        (:mod:`topbox.memo`)."""
         try:
-            return super().get_changelist_instance(request)
+            with memo.scope():
+                return super().get_changelist_instance(request)
         except IncorrectLookupParameters as error:
             raise BadParameters(str(error) or "A parameter of this page is not valid.") from None
 
