@@ -6,12 +6,18 @@ import pytest
 from bson import ObjectId
 from django.contrib import admin
 from django.contrib.admin import ModelAdmin
+from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.utils import quote
 from django.test import override_settings
 from django.urls import NoReverseMatch, path, reverse, set_script_prefix
+from django.utils import html as django_html
+from django.utils.functional import lazy
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from interactions.documents import Interaction
 from sampledata.factories import make_client, make_engagement, make_interaction
+from topbox.admin import html
 from topbox.admin.urls import reverse_id, reverse_plain
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +90,52 @@ def test_reverse_id_follows_the_script_prefix():
         assert reverse_plain("things") == "/topbox/things/"
     finally:
         set_script_prefix("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/interactions/interaction/",
+        "/admin/interactions/interaction/?sentiment=Negative",
+        "/admin/interactions/interaction/?q=ford&o=2",
+        "/admin/interactions/interaction/?client={client}",
+        "/admin/engagements/engagement/",
+        "/admin/engagements/engagement/?client={client}",
+        "/admin/clients/client/?q=acme",
+    ],
+)
+def test_the_rows_are_djangos(admin_client, url):
+    """Cells, classes, links and the filters the links keep: as Django's ``items_for_result``."""
+    client = make_client()
+    engagement = make_engagement(client)
+    make_interaction(engagement, agentName="John Ford", sentiment="Negative")
+    make_interaction(engagement, agentName="Ann <Ford> & Co", sentiment=None)
+    cl = admin_client.get(url.format(client=client.pk)).context["cl"]
+    assert cl.result_list
+    ours = [list(row) for row in cl.rows()]
+    assert ours == [list(row) for row in admin_list.results(cl)]
+    assert ours[0][0].startswith('<td class="action-checkbox"><input type="checkbox"')
+
+
+def test_rows_without_links_are_djangos(admin_client, monkeypatch):
+    make_interaction(make_engagement(make_client()))
+    monkeypatch.setattr(type(admin.site._registry[Interaction]), "list_display_links", None)
+    cl = admin_client.get("/admin/interactions/interaction/?sentiment=Negative").context["cl"]
+    assert [list(row) for row in cl.rows()] == [list(row) for row in admin_list.results(cl)]
+    assert "/change/" not in "".join(cl.rows()[0][1:3])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plain",),
+        ('<b class="x">&\'',),
+        (mark_safe("<b>safe</b>"), 12, None),
+        (gettext_lazy("Select all"), ObjectId("5f18d12f42262eec0d43567d")),
+        (lazy(lambda: mark_safe("<i>lazy safe</i>"), SafeString)(),),
+    ],
+)
+def test_format_html_escapes_as_djangos(args):
+    template = " | ".join("{}" for _ in args)
+    assert html.format_html(template, *args) == django_html.format_html(template, *args)
+    assert isinstance(html.format_html(template, *args), SafeString)

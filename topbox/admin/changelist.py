@@ -10,13 +10,21 @@ none when the first page holds the whole list.
 
 import datetime
 
+from bson import ObjectId
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import quote
+from django.contrib.admin.templatetags import admin_list
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import display_for_field, display_for_value, lookup_field, quote
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import InvalidPage, Paginator
+from django.db import models
+from django.urls import NoReverseMatch
+from django.utils.safestring import SafeString
 
 from topbox.admin import keyset
 from topbox.admin.filters import parameter_names
+from topbox.admin.html import escape, format_html
 from topbox.admin.urls import reverse_id
 from topbox.documents import prefetch_references
 
@@ -82,6 +90,76 @@ class DocumentChangeList(ChangeList):
         if not {"pk", "-pk", "id", "-id"} & set(ordering):
             ordering.append("-pk" if ordering and ordering[-1].startswith("-") else "pk")
         return ordering
+
+    def rows(self):
+        """The results' cells, as Django's ``items_for_result`` writes them, with what is
+        the same on every row worked out once per column (its classes, its link, the
+        empty value) and the filters the change links keep added to each link without
+        resolving it again (a quarter of a filtered page's time)."""
+        filters = self._preserved_filters_query()
+        if self.formset or self.is_popup or self.to_field or filters is None:
+            return list(admin_list.results(self))
+        empty = self.model_admin.get_empty_value_display()
+        columns, first = [], True
+        for index, name in enumerate(self.list_display):
+            linked = self.list_display_links is not None and (
+                (first and not self.list_display_links) or name in self.list_display_links
+            )
+            columns.append((name, f"field-{admin_list._coerce_field_name(name, index)}", linked and first, linked))
+            first = first and not linked
+        return [
+            admin_list.ResultList(None, [self._cell(result, *column, empty, filters) for column in columns])
+            for result in self.result_list
+        ]
+
+    def _cell(self, result, name, classes, header, linked, empty, filters):
+        """One of Django's ``items_for_result`` cells (without a form)."""
+        classes = [classes]
+        try:
+            field, attr, value = lookup_field(name, result, self.model_admin)
+        except ObjectDoesNotExist:
+            text = empty
+        else:
+            empty = getattr(attr, "empty_value_display", empty)
+            if isinstance(value, str) and value.strip() == "":
+                value = ""
+            if field is None or field.auto_created:
+                if name == "action_checkbox":
+                    classes = ["action-checkbox"]
+                boolean = getattr(attr, "boolean", False)
+                if isinstance(attr, property) and hasattr(attr, "fget"):
+                    boolean = getattr(attr.fget, "boolean", False)
+                text = display_for_value(value, empty, boolean)
+                if isinstance(value, (datetime.date, datetime.time)):
+                    classes.append("nowrap")
+            else:
+                if isinstance(field.remote_field, models.ManyToOneRel):
+                    value = getattr(result, field.name)
+                    text = empty if value is None else value
+                else:
+                    text = display_for_field(value, field, empty, avoid_link=linked)
+                if isinstance(field, (models.DateField, models.TimeField, models.ForeignKey)):
+                    classes.append("nowrap")
+        tag = "th" if header else "td"
+        if linked:
+            try:
+                url = self.url_for_result(result)
+            except NoReverseMatch:
+                pass
+            else:
+                text = format_html('<a href="{}{}">{}</a>', url, filters, text)
+        return SafeString(f'<{tag} class="{" ".join(classes)}">{escape(text)}</{tag}>')
+
+    def _preserved_filters_query(self):
+        """What Django's ``add_preserved_filters`` appends to a change link of this list (the
+        same for every row), worked out once on a link of the same pattern; None if it
+        does not just append."""
+        try:
+            sample = self.url_for_result(self.model(pk=ObjectId()))
+        except NoReverseMatch:
+            return ""  # no change links
+        url = add_preserved_filters({"preserved_filters": self.preserved_filters, "opts": self.opts}, sample)
+        return url.removeprefix(sample) if url.startswith(sample) and "?" not in sample else None
 
     def url_for_result(self, result):
         opts = self.opts

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django_mongoengine import fields
 
 from topbox import memo
-from topbox.admin import export, keyset, search
+from topbox.admin import export, html, keyset, search
 from topbox.admin.changelist import BadParameters, DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.sites import Children
@@ -162,11 +162,11 @@ class DocumentAdmin(ModelAdmin):
     def action_checkbox(self, obj):
         """Django's checkbox, written out: rendering a ``CheckboxInput`` through the form
         renderer for each row took a fifth of a changelist's time."""
-        return format_html(
+        return html.format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,
             str(obj.pk),
-            format_html(_("Select this object for an action - {}"), str(obj)),
+            html.format_html(_("Select this object for an action - {}"), str(obj)),
         )
 
     def link(self, document):

@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from topbox.admin import html
 from topbox.admin.urls import reverse_id
 
 
@@ -26,7 +27,7 @@ def utc(moment):
 
 def link(document, site_name="admin"):
     url = change_url(document, site_name)
-    return format_html('<a href="{}">{}</a>', url, document) if url else str(document)
+    return html.format_html('<a href="{}">{}</a>', url, document) if url else str(document)
 
 
 class ObjectIdReferenceInput(forms.TextInput):
