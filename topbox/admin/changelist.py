@@ -26,6 +26,7 @@ from topbox.admin import keyset
 from topbox.admin.filters import parameter_names
 from topbox.admin.html import escape, format_html
 from topbox.admin.urls import reverse_id
+from topbox.api.query import NOTHING
 from topbox.documents import prefetch_references
 
 
@@ -193,13 +194,23 @@ class DocumentChangeList(ChangeList):
     def narrowed(self):
         return self.has_active_filters or bool(self.query) or bool(self.root_queryset._query)
 
+    @property
+    def selects_nothing(self):
+        """Whether nothing can match (a search that found nothing: ``none()``, or no ids):
+        then nothing is asked, neither the count, which reads the query as it is sent,
+        nor the page (the embedded server scans the collection for an empty ``$in``)."""
+        return self.queryset._none or NOTHING in self.queryset._query.values()
+
     def get_results(self, request):
-        result_count, exact = self.model_admin.count_changelist(request, self)
+        nothing = self.selects_nothing
+        result_count, exact = (0, True) if nothing else self.model_admin.count_changelist(request, self)
         threshold = self.model_admin.keyset_above
         ordering = keyset.ordering_of(self.model, self.ordering_names) if threshold is not None else None
         paginator = CountedPaginator(self.queryset, self.list_per_page, result_count)
         multi_page = result_count > self.list_per_page
-        if ordering is not None and (not exact or result_count > threshold):
+        if nothing:
+            self.result_list = []
+        elif ordering is not None and (not exact or result_count > threshold):
             self.result_list = self.keyset_page(request, ordering)
             multi_page = True
         elif self.first_page is not None:
