@@ -55,6 +55,16 @@ class ClientFilter(ReferenceFilter):
     parameter_name = "client"
     target = Client
 
+    def queryset(self, request, queryset):
+        """With an engagement chosen too, that engagement if it is the client's, else nothing:
+        not both conditions on ``engagementId`` (sent as an ``$and``, which the embedded
+        server answers by reading every interaction)."""
+        client_id = self.chosen_id()
+        engagement = request.GET.get(EngagementFilter.parameter_name, "")
+        if client_id is None or not ObjectId.is_valid(engagement):
+            return super().queryset(request, queryset)
+        return queryset if ObjectId(engagement) in engagement_ids([client_id]) else queryset.none()
+
     def filter(self, queryset, client_id):
         return queryset.filter(engagementId__in=engagement_ids([client_id]))
 

@@ -125,3 +125,25 @@ def test_a_longer_list_is_counted_and_read_once(admin_client, mongo_commands):
         on_engagements = sorted(name for name, collection in mongo_commands if collection == "engagement")
         # The page and its count (``count_documents`` is an aggregation), the sidebar's sources.
         assert on_engagements in (["count", "distinct", "find"], ["aggregate", "distinct", "find"])
+
+
+@pytest.mark.parametrize("keyset_above", [500, 10])
+def test_a_client_and_its_engagement_select_by_the_engagement_alone(
+    admin_client, interactions, mongo_commands, monkeypatch, keyset_above
+):
+    """One condition on the engagement, not two (an ``$and``, a scan on the embedded server)."""
+    monkeypatch.setattr(InteractionAdmin, "keyset_above", keyset_above)
+    engagement = interactions[0].engagementId
+    client, other = engagement.clientId, interactions[1].engagementId.clientId
+    url = "/admin/interactions/interaction/?client={}&engagement={}"
+    mongo_commands.clear()
+    cl = admin_client.get(url.format(client.pk, engagement.pk)).context["cl"]
+    assert cl.result_count == 20
+    assert {row.engagementId.pk for row in cl.result_list} == {engagement.pk}
+    assert cl.queryset._query == {"engagementId": engagement.pk}
+
+    mongo_commands.clear()
+    cl = admin_client.get(url.format(other.pk, engagement.pk)).context["cl"]
+    assert cl.result_count == 0
+    assert cl.result_list == []
+    assert [c for c in mongo_commands if c[1] == "interaction"] == []
