@@ -226,8 +226,8 @@ def measure(db, browser, clients, engagements, repeat, skipped):
         ("q csv name", f"q={csv_name}", [{"custom.csvName": csv_name}],
          lambda: db.interaction.count_documents({"custom.csvName": csv_name}, limit=10_001)),
         ("q agent 'ford'", "q=ford", [{"agentName": name} for name in fords],
-         lambda: list(rollups.names().find({"engagementId": rollups.EVERY_ENGAGEMENT,
-                                            **words_filter(["agentName"], ["ford"])}))),
+         lambda: list(rollups.names().find(
+             {"engagementId": rollups.EVERY_ENGAGEMENT, **words_filter(["agentName"], ["ford"])}))),
         ("q words, client+week", f"client={client}&date_from={week_from}&date_to={week_to}&q=parcel", None, None),
     ]  # fmt: skip
     print(f"p50 of {repeat} requests, pages of 50, newest first; times in ms")

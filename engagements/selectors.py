@@ -3,11 +3,13 @@
 from clients.documents import Client
 from clients.selectors import visible_client_ids, visible_clients
 from engagements.documents import Engagement
+from topbox import memo
 from topbox.api.filters import merge
 from topbox.documents import count_references, load_labels
 from topbox.textsearch import words_filter
 
 
+@memo.memoized
 def engagement_ids(client_ids):
     """The ids of every engagement of the given clients, in one indexed query."""
     cursor = Engagement._get_collection().find({"clientId": {"$in": list(client_ids)}}, {"_id": 1})

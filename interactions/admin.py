@@ -3,7 +3,6 @@ import datetime
 from bson import ObjectId
 from django.contrib import admin
 from django.contrib.admin import SimpleListFilter
-from django.urls import reverse
 
 from clients.documents import Client
 from engagements.documents import Engagement
@@ -21,6 +20,7 @@ from topbox.admin.filters import (
     ReferenceFilter,
     midnight,
 )
+from topbox.admin.urls import reverse_id
 from topbox.admin.widgets import utc
 
 # Counted exactly up to this many where the daily counts cannot say ("more than 10,000").
@@ -34,9 +34,9 @@ admin.site.register_children(
     Engagement,
     Children(Interaction, param="engagement", label="Interactions", count=interaction_counts, field="engagementId"),
 )
-admin.site.register_link(Client, Link("Statistics", lambda client: reverse("admin-client-dashboard", args=[client.pk])))
+admin.site.register_link(Client, Link("Statistics", lambda client: reverse_id("admin-client-dashboard", client.pk)))
 admin.site.register_link(
-    Engagement, Link("Statistics", lambda engagement: reverse("admin-engagement-dashboard", args=[engagement.pk]))
+    Engagement, Link("Statistics", lambda engagement: reverse_id("admin-engagement-dashboard", engagement.pk))
 )
 
 
@@ -54,6 +54,16 @@ class ClientFilter(ReferenceFilter):
     title = "client"
     parameter_name = "client"
     target = Client
+
+    def queryset(self, request, queryset):
+        """With an engagement chosen too, that engagement if it is the client's, else nothing:
+        not both conditions on ``engagementId`` (sent as an ``$and``, which the embedded
+        server answers by reading every interaction)."""
+        client_id = self.chosen_id()
+        engagement = request.GET.get(EngagementFilter.parameter_name, "")
+        if client_id is None or not ObjectId.is_valid(engagement):
+            return super().queryset(request, queryset)
+        return queryset if ObjectId(engagement) in engagement_ids([client_id]) else queryset.none()
 
     def filter(self, queryset, client_id):
         return queryset.filter(engagementId__in=engagement_ids([client_id]))

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from pymongo import UpdateOne
 
 from interactions.documents import SENTIMENTS, Interaction
-from topbox import mongo
+from topbox import memo, mongo
 from topbox.dates import at_or_after
 from topbox.textsearch import words_filter
 
@@ -286,6 +286,7 @@ def _record_names(named):
         names().delete_many({"_id": {"$in": gone}, "n": {"$lte": 0}})
 
 
+@memo.memoized
 def agent_names(words, engagement_ids=None):
     """``{agent name: interactions}`` of the agents whose names hold every word of ``words``
     (case-insensitively), within ``engagement_ids`` (None: all): read from the names
@@ -310,6 +311,7 @@ def agent_sentiments(engagement_ids=None):
     return found
 
 
+@memo.memoized
 def agent_count(name, engagement_ids=None):
     """How many interactions ``name`` handled within ``engagement_ids`` (None: all)."""
     engagements = [EVERY_ENGAGEMENT] if engagement_ids is None else engagement_ids
@@ -381,8 +383,7 @@ def scope_totals(engagement_ids=None):
     """The totals of ``engagement_ids`` (None: every engagement): ``total``, ``sentiments``,
     ``hours`` and the ``first`` and ``last`` days (None when there are no interactions), read from one
     small document per engagement (one in all for every engagement)."""
-    query = {"_id": EVERY_ENGAGEMENT} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
-    rows = [row for row in totals().find(query) if row.get("total")]
+    rows = [row for row in _totals_rows(engagement_ids) if row.get("total")]
     firsts = [row["first"] for row in rows if row.get("first")]
     lasts = [row["last"] for row in rows if row.get("last")]
     sentiments, hours = Counter(), Counter()
@@ -396,6 +397,27 @@ def scope_totals(engagement_ids=None):
         "first": day_of(min(firsts)) if firsts else None,
         "last": day_of(max(lasts)) if lasts else None,
     }
+
+
+def _totals_rows(engagement_ids):
+    """The totals documents of ``engagement_ids`` (None: every engagement's); within a
+    :func:`topbox.memo.scope`, each is read once (the count and the keyset windows of an
+    admin page read the same ones)."""
+    if engagement_ids is None:
+        keys, query = [EVERY_ENGAGEMENT], {"_id": EVERY_ENGAGEMENT}
+    else:
+        keys = list(engagement_ids)
+        query = {"_id": {"$in": keys}}
+    read = memo.store(TOTALS)
+    if read is None:
+        return list(totals().find(query))
+    missing = [key for key in keys if key not in read]
+    if missing:
+        found = {
+            row["_id"]: row for row in totals().find(query if len(missing) == len(keys) else {"_id": {"$in": missing}})
+        }
+        read.update((key, found.get(key)) for key in missing)
+    return [read[key] for key in dict.fromkeys(keys) if read[key] is not None]
 
 
 def span(engagement_ids=None):

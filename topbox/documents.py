@@ -35,7 +35,10 @@ import django_mongoengine
 from django_mongoengine import fields
 from mongoengine import DENY, ValidationError, signals
 
+from topbox import memo
+
 LOCKS = "integrity_lock"
+KNOWN = "documents"  # the memo store of the documents read (remember)
 DELETE_MARK_SECONDS = 30  # a mark left by a crashed process stops counting after this
 
 
@@ -332,14 +335,26 @@ def load_labels(documents):
     return documents
 
 
+def remember(documents):
+    """Let references to ``documents`` (just read) load without a query for the rest of the
+    :func:`topbox.memo.scope` (a changelist's rows reference what its filters list)."""
+    known = memo.store(KNOWN)
+    if known is not None:
+        known.update(((type(document), document.pk), document) for document in documents)
+    return documents
+
+
 def _load_references(documents, name):
     if not documents:
         return []
     target = type(documents[0])._fields[name].document_type
     loaded = {value.pk: value for value in (d._data.get(name) for d in documents) if isinstance(value, Document)}
     wanted = {reference_id(d, name) for d in documents} - {None} - loaded.keys()
+    known = memo.store(KNOWN) or {}
+    loaded.update((pk, known[target, pk]) for pk in wanted if (target, pk) in known)
+    wanted -= loaded.keys()
     if wanted:
-        loaded.update((document.pk, document) for document in target.objects(pk__in=list(wanted)))
+        loaded.update((document.pk, document) for document in remember(list(target.objects(pk__in=list(wanted)))))
     for document in documents:
         found = loaded.get(reference_id(document, name))
         if found is not None:

@@ -50,3 +50,33 @@ def test_staff_finds_an_interaction_and_follows_it_to_its_client(page, screensho
     expect(page.locator("h1")).to_have_text("Change client")
     expect(page.locator("#id_name")).to_have_value("Acme Footwear Inc.")
     screenshot("client")
+
+
+def test_staff_ticks_rows_and_deletes_them(page, screenshot, django_user_model):
+    """The row checkboxes work with Django's actions.js: counted, toggled all, and posted."""
+    django_user_model.objects.create_superuser("staff", "staff@example.com", "a-long-admin-password")
+    phone = make_engagement(make_client("Acme Footwear Inc.", "Acme"), "Phone")
+    make_interaction(phone, agentName="John Ford")
+    make_interaction(phone, agentName="Mary Major")
+
+    page.goto("/admin/login/?next=/admin/interactions/interaction/")
+    page.fill("#id_username", "staff")
+    page.fill("#id_password", "a-long-admin-password")
+    page.click("input[type=submit]")
+    boxes = page.locator("#result_list input.action-select")
+    expect(boxes).to_have_count(2)
+    page.check("#action-toggle")
+    expect(page.locator(".action-counter")).to_have_text("2 of 2 selected")
+    page.uncheck("#action-toggle")
+    row = page.locator("#result_list tr", has_text="John Ford")
+    row.locator("input.action-select").check()
+    expect(page.locator(".action-counter")).to_have_text("1 of 2 selected")
+    expect(row).to_have_class("selected")
+    screenshot("ticked")
+
+    page.select_option("select[name=action]", "delete_selected")
+    page.click("button[name=index]")
+    expect(page.locator("#content")).to_contain_text("John Ford at")
+    expect(page.locator("#content")).not_to_contain_text("Mary Major")
+    page.click("input[type=submit]")
+    expect(page.locator("#result_list td.field-agentName")).to_have_text(["Mary Major"])

@@ -60,10 +60,24 @@ def test_one_box_finds_ids_agents_and_files(admin_client, data, term, expected):
     assert found(admin_client, data, f"q={term}")[0] == expected
 
 
-def test_an_unknown_id_finds_nothing_and_says_so(admin_client, data):
+@pytest.mark.parametrize("keyset_above", [500, 2])  # numbered pages, keyset pages
+def test_an_unknown_id_finds_nothing_and_says_so(admin_client, data, monkeypatch, mongo_commands, keyset_above):
+    monkeypatch.setattr(InteractionAdmin, "keyset_above", keyset_above)
+    mongo_commands.clear()
     names, response = found(admin_client, data, "q=0123456789abcdef01234567")
     assert names == []
+    assert response.context["cl"].result_count == 0
     assert "No interaction, engagement, client has the id 0123456789abcdef01234567." in response.content.decode()
+    # Each kind of id looked for once; then no count and no page: nothing can match.
+    assert sorted(name for name, collection in mongo_commands if collection == "interaction") == ["aggregate"]
+
+
+def test_words_found_nowhere_send_no_page(admin_client, data, mongo_commands):
+    mongo_commands.clear()
+    names, _ = found(admin_client, data, f"client={data['acme'].pk}&q=nowhere")
+    assert names == []
+    # The scan of the client's newest records only: no count or page of no ids.
+    assert [name for name, collection in mongo_commands if collection == "interaction"] == ["find"]
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,11 @@ form fields (``DjangoField.formfield()`` and its ``DocumentForm``) and the Djang
 module) is not used.
 
 * :class:`DocumentAdmin` (``options``): the base of every document's admin;
-* ``changelist``: one fetch per page, references loaded per page, cheap counts;
+* ``changelist``: one fetch per page, references loaded per page, cheap counts, the rows;
 * ``filters``: list filters that build MongoEngine queries;
 * ``forms`` and ``widgets``: ObjectId inputs for references, JSON for free-form dicts;
+* ``urls``: the URLs of a page's links, each pattern reversed once;
+* ``html``: ``format_html`` for what a changelist writes per row;
 * ``sites``: the project's admin site (``django.contrib.admin.site``), with ``Children``;
 * ``meta``: the ``_meta`` the admin reads (``DocumentOptions``);
 * ``patches``: what cannot be subclassed, each named with the Django version needing it

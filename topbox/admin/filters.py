@@ -12,7 +12,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
 
 from topbox.dates import at_or_after
-from topbox.documents import load_labels
+from topbox.documents import load_labels, remember
 
 # A filter lists at most this many choices; beyond, it shows only the chosen one.
 MAX_CHOICES = 100
@@ -70,7 +70,8 @@ class ReferenceFilter(SimpleListFilter):
         if chosen is not None and chosen not in {target.pk for target in targets}:
             found = self.target.objects(pk=chosen).first()
             targets.append(found if found is not None else f"{chosen} (not found)")
-        load_labels([t for t in targets if isinstance(t, self.target)])  # "Chat · Acme": one query, not one each
+        # "Chat · Acme": one query, not one each; the rows' references may name them too.
+        load_labels(remember([t for t in targets if isinstance(t, self.target)]))
         return [(str(getattr(t, "pk", chosen)), str(t)) for t in targets]
 
     def targets(self, request):

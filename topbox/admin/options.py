@@ -18,9 +18,11 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst, slugify
+from django.utils.translation import gettext as _
 from django_mongoengine import fields
 
-from topbox.admin import export, keyset, search
+from topbox import memo
+from topbox.admin import export, html, keyset, search
 from topbox.admin.changelist import BadParameters, DocumentChangeList
 from topbox.admin.forms import DocumentForm, JSONObjectField, ReferenceFormField
 from topbox.admin.sites import Children
@@ -59,8 +61,11 @@ class DocumentAdmin(ModelAdmin):
         return None
 
     def get_changelist_instance(self, request):
+        """Django's, whose filters, search, count and page each read once what they share
+        (:mod:`topbox.memo`)."""
         try:
-            return super().get_changelist_instance(request)
+            with memo.scope():
+                return super().get_changelist_instance(request)
         except IncorrectLookupParameters as error:
             raise BadParameters(str(error) or "A parameter of this page is not valid.") from None
 
@@ -153,6 +158,16 @@ class DocumentAdmin(ModelAdmin):
         show.__name__ = name
         show.short_description = capfirst(field.verbose_name)
         return show
+
+    def action_checkbox(self, obj):
+        """Django's checkbox, written out: rendering a ``CheckboxInput`` through the form
+        renderer for each row took a fifth of a changelist's time."""
+        return html.format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            html.format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def link(self, document):
         return link(document, self.admin_site.name) if document is not None else None

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from bson import ObjectId
 from django.contrib import messages
 
+from topbox import memo
+
 MAX_SEARCH_WORDS = 10
 MAX_SEARCH_WORD = 100
 # Records whose source record is read per text search within a scope.
@@ -30,7 +32,13 @@ class IdSearch:
     lookup: object  # ObjectId -> dict of MongoEngine filter keywords
 
     def exists(self, object_id):
-        return self.document._get_collection().count_documents({"_id": object_id}, limit=1) > 0
+        return _exists(self.document, object_id)
+
+
+@memo.memoized
+def _exists(document, object_id):
+    """Once per page: the search asks, and the interactions' count asks again."""
+    return document._get_collection().count_documents({"_id": object_id}, limit=1) > 0
 
 
 def check_term(modeladmin, request, term):

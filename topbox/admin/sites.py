@@ -4,11 +4,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.admin import sites
-from django.urls import reverse
 from django.utils.http import urlencode
 from mongoengine.base import TopLevelDocumentMetaclass
 
 from topbox.admin import actions, patches
+from topbox.admin.urls import reverse_plain
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Children:
 
     def url(self, parent):
         opts = self.model._meta
-        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        changelist = reverse_plain(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         return f"{changelist}?{urlencode({self.param: str(parent.pk)})}"
 
 

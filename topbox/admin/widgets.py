@@ -3,16 +3,19 @@
 from bson import ObjectId
 from django import forms
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.html import format_html
 from django.utils.text import capfirst
+
+from topbox.admin import html
+from topbox.admin.urls import reverse_id
 
 
 def change_url(document, site_name="admin"):
     """The admin change page of ``document``, or None if its class is not registered."""
     opts = document._meta
     try:
-        return reverse(f"{site_name}:{opts.app_label}_{opts.model_name}_change", args=[str(document.pk)])
+        return reverse_id(f"{site_name}:{opts.app_label}_{opts.model_name}_change", document.pk)
     except NoReverseMatch:
         return None
 
@@ -24,7 +27,7 @@ def utc(moment):
 
 def link(document, site_name="admin"):
     url = change_url(document, site_name)
-    return format_html('<a href="{}">{}</a>', url, document) if url else str(document)
+    return html.format_html('<a href="{}">{}</a>', url, document) if url else str(document)
 
 
 class ObjectIdReferenceInput(forms.TextInput):
