@@ -15,9 +15,10 @@ of ``--repeat`` requests for:
   week and month.
 
 Next to each, the p50 of the cheapest raw pymongo query that gives the same answer on the
-same server, its result encoded as JSON: for a page, the page's own date range (exactly bounded) with its filter, one
-query per engagement for a client (an ``$in`` with a range is a scan on this server);
-``count_documents`` for a count; ``find_one`` for a detail; for statistics, reading the
+same server, its result encoded as JSON: for a page (of the API or the admin), the page's
+own date range (exactly bounded) with its filter, one query per engagement for a client
+(an ``$in`` with a range is a scan on this server) and per agent found for an agent
+search; ``count_documents`` for a count; ``find_one`` for a detail; for statistics, reading the
 day totals and the agents' totals they are made of (the raw aggregation over the
 interactions is shown too).
 The table ends with each figure's growth from the first size to the last.
@@ -39,6 +40,7 @@ from bench.harness import p50, p99, throwaway_site, timings
 
 SORT = [("interactionDate", -1), ("_id", -1)]
 PAGE = 50
+ADMIN_PAGE = 50  # the admin's list_per_page
 
 
 class Bench:
@@ -55,6 +57,7 @@ class Bench:
         self.repeat = repeat
         self.skip_last = False
         self.rows = []  # (case, size, p50, p99, raw p50, note)
+        self.twentieth = {}  # label -> the rows of the API's 20th page of the current size
 
     @property
     def collection(self):
@@ -111,6 +114,29 @@ class Bench:
             print(f"  (the raw query for {match} found other rows than the page: ties at its edges)")
         return run
 
+    @staticmethod
+    def raw_picker(word):
+        """The picker's page: engagements named with ``word``, or of clients named with it, by
+        name; then their clients, for the labels."""
+        from clients.documents import Client
+        from engagements.documents import Engagement
+
+        clients, engagements = Client._get_collection(), Engagement._get_collection()
+        wanted = {"$regex": word, "$options": "i"}
+        ids = [row["_id"] for row in clients.find({"$or": [{"name": wanted}, {"nickName": wanted}]}, {"_id": 1})]
+        query = {"$or": [{"name": wanted}, {"clientId": {"$in": ids}}]}
+        rows = list(engagements.find(query).sort([("name", 1), ("_id", 1)]).limit(21))
+        return rows, list(clients.find({"_id": {"$in": [row["clientId"] for row in rows]}}))
+
+    def newest(self, *lists):
+        """The ``ADMIN_PAGE`` newest interactions of the API lists filtered by ``lists``."""
+        rows = [
+            row
+            for params in lists
+            for row in self.json("/interactions", {**params, "page_size": ADMIN_PAGE})["results"]
+        ]
+        return sorted(rows, key=lambda row: (row["interactionDate"], row["_id"]), reverse=True)[:ADMIN_PAGE]
+
     # The cases.
 
     def pages(self, size, label, params, match):
@@ -128,6 +154,7 @@ class Bench:
             url = f"{parts.path}?{parts.query}"
             previous_rows, page = page["results"], self.json(url)
         if url is not None:
+            self.twentieth[label] = page["results"]
             self.measure(f"API 20th page, {label}", size, lambda: self.get(self.api, url),
                          self.raw_page(match, page["results"]))  # fmt: skip
             parts = urlsplit(page["previous"])
@@ -187,21 +214,32 @@ class Bench:
 
         admin = "/admin/interactions/interaction/"
         surname = agent.split()[-1]
-        for label, params in [
-            ("unfiltered", {}),
-            ("filtered by client", {"client": str(client.pk)}),
-            ("filtered by sentiment", {"sentiment": "Negative"}),
-            ("searched by agent", {"q": surname}),
-            ("searched by engagement id", {"q": str(engagement)}),
-        ]:
+        agents = sorted(rollups.agent_names([surname]))
+        for label, params, api_params, match in [
+            ("unfiltered", {}, {}, {}),
+            ("filtered by client", {"client": str(client.pk)}, {"client": str(client.pk)},
+             {"engagementId": {"$in": client_engagements}}),
+            ("filtered by sentiment", {"sentiment": "Negative"}, {"sentiment": "Negative"}, {"sentiment": "Negative"}),
+            ("searched by agent", {"q": surname}, None, {"agentName": {"$in": agents}}),
+            ("searched by engagement id", {"q": str(engagement)}, {"engagement": str(engagement)},
+             {"engagementId": engagement}),
+        ]:  # fmt: skip
+            # The raw page: the admin's 50 newest rows, read by their own date range (for an agent
+            # search, one query per agent found, as the admin sends them).
+            if api_params is None:
+                rows = self.newest(*({"agentName": name} for name in agents))
+            else:
+                rows = self.newest(api_params)
             self.measure(f"admin changelist, {label}", size, lambda params=params: self.get(self.admin, admin, params),
-                         None)  # fmt: skip
+                         self.raw_page(match, rows))  # fmt: skip
         deep = self.deep_admin_url(admin)
-        if deep:
-            self.measure("admin changelist, deep", size, lambda: self.get(self.admin, deep), None)
+        if deep:  # (the same rows as the API's 20th page of everything: 50 a page, newest first)
+            raw = self.raw_page({}, self.twentieth["unfiltered"]) if "unfiltered" in self.twentieth else None
+            self.measure("admin changelist, deep", size, lambda: self.get(self.admin, deep), raw)
 
         words = client.name.split()[0][:5]
-        self.measure("picker search", size, lambda: self.get(self.api, "/engagements/choices", {"term": words}), None)
+        self.measure("picker search", size, lambda: self.get(self.api, "/engagements/choices", {"term": words}),
+                     lambda: self.raw_picker(words))  # fmt: skip
 
         rows = rollups.collection()
         scopes = [

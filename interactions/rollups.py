@@ -568,7 +568,9 @@ def _day_counts(engagement_ids, days):
         if 0 < count * len(engagement_ids) <= MAX_DAY_IDS:
             every_day = [_shift(days["$gte"], ONE_DAY * n) for n in range(count)]
             ids = [_row_id(pk, day) for pk in engagement_ids for day in every_day]
-            yield from collection().find({"_id": {"$in": ids}}, fields)
+            # The engagements too, so that a sharded cluster asks only their shards; after the
+            # ids, so that the embedded server serves it from the ids (the other way: a scan).
+            yield from collection().find({"_id": {"$in": ids}, "engagementId": {"$in": list(engagement_ids)}}, fields)
             return
     for pk in engagement_ids:
         yield from collection().find({"engagementId": pk, "day": days}, fields)

@@ -24,7 +24,7 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from topbox import csvexport, history
+from topbox import csvexport, history, memo
 from topbox.api.fields import to_object_id
 from topbox.api.filters import OrderingFilter, QueryFilter, QueryParamsFilter, merge
 from topbox.api.pagination import KeysetPagination
@@ -132,7 +132,8 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         if request.accepted_renderer.format == CSVRenderer.format:
             return self.csv_response(queryset)
-        page = self.paginate_queryset(queryset)
+        with memo.scope():  # a page's windows, widened, read the same counts: once
+            page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.represent(page, self.get_fields(), self.get_expand()))
 
     def csv_response(self, queryset):
