@@ -27,7 +27,7 @@ db: install
 
 ## The whole test suite (against MONGO_URI's server if it is set, else an embedded one).
 test: install chromium
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 ## The auth, token, history and throttling tests again, with Django's SQL side on a
 ## PostgreSQL server the suite starts (Debian's binaries, installed when missing).

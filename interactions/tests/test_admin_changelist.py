@@ -5,7 +5,8 @@ import datetime
 import pytest
 
 from interactions.admin import InteractionAdmin
-from sampledata.factories import make_client, make_engagement, make_interaction
+from interactions.documents import Interaction
+from sampledata.factories import insert_interactions, make_client, make_engagement
 from topbox.admin import filters
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,10 @@ def interactions():
     start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
     clients = [make_client(f"Client {n}", f"C{n}") for n in range(3)]
     engagements = [make_engagement(clients[n % 3], f"Source {n}") for n in range(6)]
-    return [make_interaction(engagements[n % 6], start + datetime.timedelta(hours=n)) for n in range(120)]
+    insert_interactions(
+        (engagements[n % 6], start + datetime.timedelta(hours=n), "John Ford", "Negative") for n in range(120)
+    )
+    return list(Interaction.objects.order_by("interactionDate"))  # the n-th made at hour n
 
 
 def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, interactions, mongo_commands):

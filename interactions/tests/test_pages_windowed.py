@@ -10,7 +10,7 @@ import pytest
 
 from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
-from sampledata.factories import make_client, make_engagement, make_interaction
+from sampledata.factories import insert_interactions, make_client, make_engagement
 
 START = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
 
@@ -21,15 +21,14 @@ def world():
     acme = make_client()
     engagements = [make_engagement(acme, "Phone"), make_engagement(acme, "Chat"), make_engagement(name="SMS")]
     tied = START + datetime.timedelta(days=3, hours=5)
+    rows = []
     for number in range(260):
         when = tied if number % 9 == 0 else START + datetime.timedelta(minutes=rng.randrange(40 * 24 * 60))
         if number % 37 == 0:
-            when = None
-        interaction = make_interaction(rng.choice(engagements), when or tied, rng.choice(["Ann", "Bo", "Cy"]),
-                                       rng.choice([*SENTIMENTS, None]), {})  # fmt: skip
-        if when is None:  # stored without a date, as a raw import may leave it
-            Interaction._get_collection().update_one({"_id": interaction.pk}, {"$unset": {"interactionDate": ""}})
-    rollups.rebuild()
+            when = None  # stored without a date, as a raw import may leave it
+        rows.append((rng.choice(engagements), when, rng.choice(["Ann", "Bo", "Cy"]), rng.choice([*SENTIMENTS, None])))
+    insert_interactions(rows)
+    assert rollups.differences() == []
     return engagements
 
 
@@ -242,10 +241,11 @@ def test_a_first_page_over_office_hours_reads_one_window(staff_api, interaction_
     would fall in the empty evening and be widened)."""
     rng = random.Random(3)
     engagement = make_engagement()
-    for day in range(10):
-        for _ in range(48):
-            when = START + datetime.timedelta(days=day, hours=9, minutes=rng.randrange(8 * 60))
-            make_interaction(engagement, when, "Ann", "Positive", {})
+    insert_interactions(
+        (engagement, START + datetime.timedelta(days=day, hours=9, minutes=rng.randrange(8 * 60)), "Ann", "Positive")
+        for day in range(10)
+        for _ in range(48)
+    )
     assert rollups.scope_totals()["hours"]["12"] > 0
     interaction_finds.clear()
     body = staff_api.get("/interactions", {"page_size": 4, "ordering": ordering}).json()
