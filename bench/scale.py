@@ -18,10 +18,13 @@ Next to each, the p50 of the cheapest raw pymongo query that gives the same answ
 same server, its result encoded as JSON: for a page (of the API or the admin), the page's
 own date range (exactly bounded) with its filter, one query per engagement for a client
 (an ``$in`` with a range is a scan on this server) and per agent found for an agent
-search; ``count_documents`` for a count; ``find_one`` for a detail; for statistics, reading the
-day totals and the agents' totals they are made of (the raw aggregation over the
-interactions is shown too).
-The table ends with each figure's growth from the first size to the last.
+search; for ``count=true``, that page and the totals documents the count is read from;
+``find_one`` for a detail; for statistics, reading the day totals and the agents' totals
+they are made of. The table ends with each figure's growth from the first size to the last.
+
+After a size's figures, what they would cost without the rollups is printed once:
+``count_documents`` over the interactions and the statistics' one aggregation over them
+(last: the embedded server goes on with a scan pymongo gave up on, slowing what follows).
 """
 
 import argparse
@@ -58,6 +61,7 @@ class Bench:
         self.skip_last = False
         self.rows = []  # (case, size, p50, p99, raw p50, note)
         self.twentieth = {}  # label -> the rows of the API's 20th page of the current size
+        self.references = []  # (label, function): run once per size, after every figure
 
     @property
     def collection(self):
@@ -113,6 +117,13 @@ class Bench:
         if found != [row["_id"] for row in rows]:
             print(f"  (the raw query for {match} found other rows than the page: ties at its edges)")
         return run
+
+    @staticmethod
+    def raw_totals(ids):
+        """The totals documents a count is read from."""
+        from interactions import rollups
+
+        return list(rollups.totals().find({"_id": {"$in": ids}}))
 
     @staticmethod
     def raw_picker(word):
@@ -204,9 +215,13 @@ class Bench:
         for label, params, match in scopes[:2]:
             first = self.json("/interactions", params)["results"]
             page = self.raw_page(match, first)
+            ids = match.get("engagementId", {}).get("$in", [rollups.EVERY_ENGAGEMENT])
             self.measure(f"API count=true, {label}", size,
                          lambda params=params: self.get(self.api, "/interactions", {**params, "count": "true"}),
-                         lambda match=match, page=page: (page(), self.collection.count_documents(match)))  # fmt: skip
+                         lambda page=page, ids=ids: (page(), self.raw_totals(ids)))  # fmt: skip
+            self.references.append(
+                (f"count_documents, {label}", lambda match=match: self.collection.count_documents(match))
+            )
 
         detail = self.collection.find_one({"engagementId": engagement}, {"_id": 1})["_id"]
         self.measure("API detail GET", size, lambda: self.get(self.api, f"/interactions/{detail}"),
@@ -270,17 +285,27 @@ class Bench:
         for label, path, scope, match in scopes:
             ids = match.get("engagementId")
             ids = None if ids is None else ids["$in"] if isinstance(ids, dict) else [ids]
-            started = time.perf_counter()
-            try:
-                raw_interaction_stats(**scope, interval="month")
-                aggregation = f"raw aggregation {(time.perf_counter() - started) * 1000:,.0f} ms"
-            except PyMongoError as error:  # (the embedded server may give up on a million)
-                aggregation = f"raw aggregation failed after {time.perf_counter() - started:,.0f} s: {error}"
             for interval in ("day", "week", "month"):
                 self.measure(f"stats by {interval}, {label}", size,
                              lambda path=path, interval=interval: self.get(self.api, path, {"interval": interval}),
-                             lambda ids=ids: raw_stats(ids),
-                             note=aggregation if interval == "month" else "")  # fmt: skip
+                             lambda ids=ids: raw_stats(ids))  # fmt: skip
+            self.references.append((f"raw stats aggregation, {label}",
+                                    lambda scope=scope: raw_interaction_stats(**scope, interval="month")))  # fmt: skip
+        self.run_references()
+
+    def run_references(self):
+        """What the figures would cost without the rollups (a count and an aggregation over
+        the interactions), once each, after every figure: the embedded server goes on with a
+        scan that pymongo gave up on, which would slow what is measured next."""
+        print("Without the rollups (once each):")
+        for label, reference in self.references:
+            started = time.perf_counter()
+            try:
+                reference()
+                print(f"  {label}: {(time.perf_counter() - started) * 1000:,.0f} ms", flush=True)
+            except PyMongoError as error:  # (the embedded server may give up on a million)
+                print(f"  {label}: failed after {time.perf_counter() - started:,.0f} s ({error})", flush=True)
+        self.references = []
 
     def deep_admin_url(self, admin):
         """The changelist's 'Older' link (after=, topbox.admin.keyset) followed 20 times, or the 20th numbered page."""
