@@ -7,6 +7,7 @@ collections (emptied, not dropped, so the indexes stay). With ``TEST_POSTGRES=1`
 Django's SQL side runs on a PostgreSQL server the session starts (``devtools.postgres``).
 """
 
+import contextlib
 import os
 import uuid
 
@@ -180,17 +181,15 @@ def client_api_for(db):
     return make
 
 
-@pytest.fixture
-def mongo_commands(mongo_uri):
-    """The names of the MongoDB commands sent while the test runs (``list`` of ``(name, collection)``)."""
+@contextlib.contextmanager
+def _listening(mongo_uri, on_started):
+    """Connected with a listener calling ``on_started(event)`` for each command sent; then
+    as before."""
     from pymongo import monitoring
-
-    sent = []
 
     class Listener(monitoring.CommandListener):
         def started(self, event):
-            if event.command_name not in ("hello", "isMaster", "ping", "endSessions"):
-                sent.append((event.command_name, event.command.get(event.command_name)))
+            on_started(event)
 
         def succeeded(self, event):
             pass
@@ -199,5 +198,31 @@ def mongo_commands(mongo_uri):
             pass
 
     mongo.connect(mongo_uri, event_listeners=[Listener()])
-    yield sent
+    yield
     mongo.connect(mongo_uri)
+
+
+@pytest.fixture
+def mongo_commands(mongo_uri):
+    """The names of the MongoDB commands sent while the test runs (``list`` of ``(name, collection)``)."""
+    sent = []
+
+    def record(event):
+        if event.command_name not in ("hello", "isMaster", "ping", "endSessions"):
+            sent.append((event.command_name, event.command.get(event.command_name)))
+
+    with _listening(mongo_uri, record):
+        yield sent
+
+
+@pytest.fixture
+def interaction_finds(mongo_uri):
+    """The filters of the ``find`` commands sent to the interaction collection."""
+    filters = []
+
+    def record(event):
+        if event.command_name == "find" and event.command.get("find") == "interaction":
+            filters.append(event.command.get("filter", {}))
+
+    with _listening(mongo_uri, record):
+        yield filters

@@ -312,10 +312,13 @@ def agent_sentiments(engagement_ids=None):
 
 
 @memo.memoized
-def agent_count(name, engagement_ids=None):
-    """How many interactions ``name`` handled within ``engagement_ids`` (None: all)."""
+def agent_count(agents, engagement_ids=None):
+    """How many interactions ``agents`` (a name, or a list of names) handled within
+    ``engagement_ids`` (None: all): one query per engagement."""
+    agents = [agents] if isinstance(agents, str) else list(agents)
+    condition = agents[0] if len(agents) == 1 else {"$in": agents}
     engagements = [EVERY_ENGAGEMENT] if engagement_ids is None else engagement_ids
-    scopes = [{"engagementId": pk, "agentName": name} for pk in engagements]
+    scopes = [{"engagementId": pk, "agentName": condition} for pk in engagements]
     return sum(row.get("n", 0) for scope in scopes for row in names().find(scope, {"n": 1}))
 
 
@@ -473,7 +476,7 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     scope = scope_totals(engagement_ids)
     profile = DayProfile(scope["hours"])
     if agents is not None and scope["total"]:
-        kept = sum(agent_count(name, engagement_ids) for name in agents)
+        kept = agent_count(agents, engagement_ids)
         needed = needed * scope["total"] / max(kept, 1)  # none (or names behind): a window that holds everything
     first_day, last_day = scope["first"], scope["last"]
     if first_day is None:

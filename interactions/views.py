@@ -23,6 +23,7 @@ from interactions.serializers import InteractionSerializer
 from interactions.stats import INTERVALS, interaction_stats
 from topbox import mongo
 from topbox.api.fields import DATE_SCHEMA
+from topbox.api.filters import values
 from topbox.api.pagination import both_ways
 from topbox.api.parsers import CSVParser
 from topbox.api.permissions import IsStaff
@@ -115,17 +116,6 @@ class InteractionViewSet(DocumentViewSet):
     def perform_destroy(self, instance):
         super().perform_destroy(instance)
         rollups.record(removed=[instance])
-
-
-def values(query, field):
-    """The values ``query`` allows for ``field``: None for any, a list for an equality or
-    an ``$in``, False for another condition (which the counts cannot describe)."""
-    if field not in query:
-        return None
-    condition = query[field]
-    if not isinstance(condition, dict):
-        return [condition]
-    return list(condition["$in"]) if list(condition) == ["$in"] else False
 
 
 def date_range(condition):

@@ -7,6 +7,7 @@ from functools import cached_property
 from interactions import rollups
 from interactions.documents import SENTIMENTS
 from topbox.admin.keyset import Windows
+from topbox.api.filters import values
 
 DATE = "interactionDate"
 ONE_DAY = datetime.timedelta(days=1)
@@ -24,28 +25,27 @@ class InteractionWindows(Windows):
         return self._span(None)
 
     def edges(self, branch):
-        engagement = branch.get("engagementId")
-        if engagement is not None and not isinstance(engagement, dict):
-            return self._span([engagement])
+        engagements = values(branch, "engagementId")
+        if engagements:
+            return self._span(engagements)
         return self._every
 
     def first_span(self, branch, start, needed, descending):
-        """For every engagement or one, any sentiment or one, from the daily counts
-        (:func:`interactions.rollups.page_bound`); for an agent, from how many interactions
-        the agent has over the days the data spans (the average density)."""
+        """For every engagement, one or several, any sentiment or some, from the daily counts
+        (:func:`interactions.rollups.page_bound`); for agents, from how many interactions
+        they have over the days the data spans (the average density)."""
         keys = set(branch) - {DATE}
-        engagement, sentiment = branch.get("engagementId"), branch.get("sentiment")
-        if isinstance(engagement, dict) or (sentiment is not None and sentiment not in SENTIMENTS):
+        engagements, sentiments = values(branch, "engagementId"), values(branch, "sentiment")
+        if engagements is False or sentiments is False or not set(sentiments or ()) <= set(SENTIMENTS):
             return None
         if keys <= {"engagementId", "sentiment"}:
-            engagements = None if engagement is None else [engagement]
-            sentiments = None if sentiment is None else [sentiment]
             bound = rollups.page_bound(engagements, sentiments, start, needed, descending)
             if bound is None:
                 return None
             return max(start - utc(bound) if descending else utc(bound) - start, datetime.timedelta(hours=1))
-        if keys == {"agentName"} and isinstance(branch["agentName"], str):
-            held, (first, last) = rollups.agent_count(branch["agentName"]), self._every
+        agents = values(branch, "agentName")
+        if keys == {"agentName"} and agents:
+            held, (first, last) = rollups.agent_count(agents), self._every
             if held and first is not None and last is not None:
                 return max((last - first) * min(1.0, 1.25 * needed / held), datetime.timedelta(hours=1))
         return None

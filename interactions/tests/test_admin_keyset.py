@@ -274,3 +274,13 @@ def test_rebuild_repairs_the_names_and_totals(data):
     assert any(key.startswith("totals:") for key in broken)
     rollups.rebuild()
     assert rollups.differences() == []
+
+
+def test_an_agent_search_reads_one_window_for_every_agent(admin_client, data, interaction_finds):
+    """Each agent found is asked within the same window, sized by their counts together:
+    the agents read about a page between them, not a page each."""
+    cl = admin_client.get(f"{URL}?q=FORD").context["cl"]
+    assert [d.pk for d in cl.result_list] == expected({"agentName": {"$regex": "ford", "$options": "i"}})[:7]
+    first_window = [f for f in interaction_finds if isinstance(f.get("interactionDate"), dict)][:2]
+    assert {f["agentName"] for f in first_window} == {"John Ford", "Ann Fordham"}
+    assert first_window[0]["interactionDate"] == first_window[1]["interactionDate"]

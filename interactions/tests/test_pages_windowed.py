@@ -99,31 +99,6 @@ def test_wrong_counts_cost_time_not_correctness(staff_api, world):
     assert forwards == [str(pk) for pk in expected({"sentiment": "Negative"}, "-interactionDate")]
 
 
-@pytest.fixture
-def interaction_finds(mongo_uri):
-    """The filters of the ``find`` commands sent to the interaction collection."""
-    from pymongo import monitoring
-
-    from topbox import mongo
-
-    filters = []
-
-    class Listener(monitoring.CommandListener):
-        def started(self, event):
-            if event.command_name == "find" and event.command.get("find") == "interaction":
-                filters.append(event.command.get("filter", {}))
-
-        def succeeded(self, event):
-            pass
-
-        def failed(self, event):
-            pass
-
-    mongo.connect(mongo_uri, event_listeners=[Listener()])
-    yield filters
-    mongo.connect(mongo_uri)
-
-
 def test_a_page_reads_a_window_not_the_collection(staff_api, world, interaction_finds):
     """The first page's query carries a lower date bound from the counts, and the server
     examines about a page's worth of interactions, not all of them."""

@@ -9,7 +9,7 @@ window that starts a day wide at the cursor (or at the data's edge, which a
 the page (a galloping search): the server reads about a page, not everything beyond the
 cursor (the embedded server reads every document a query matches).
 An ``$in`` in the filter becomes one query per value (an ``$in`` with a range is a scan
-there), merged in order.
+there), merged in order, every value within the same window, sized by all of them.
 """
 
 import datetime
@@ -38,8 +38,8 @@ class Windows:
     """Where a list's documents lie on its date ``field``: what the gallop starts from.
 
     A subclass answers :meth:`edges`, cheaply: ``(oldest, newest)`` such that every value
-    ``v`` that ``branch`` (a filter) matches lies in ``oldest <= v < newest`` (None: unknown),
-    and may guess the first window (:meth:`first_span`).
+    ``v`` that ``branch`` (a filter, which may hold ``$in`` conditions) matches lies in
+    ``oldest <= v < newest`` (None: unknown), and may guess the first window (:meth:`first_span`).
     """
 
     field = None
@@ -114,32 +114,35 @@ def branches(query):
 def fetch(collection, query, ordering, segments, limit, windows=None, projection=None):
     """Up to ``limit`` documents of ``query`` lying in ``segments`` (read in turn), in ``ordering``."""
     rows = []
-    for branch in branches(query):
-        found = []
-        for segment in segments:
-            found += _fetch_segment(collection, branch, ordering, segment, limit - len(found), windows, projection)
-            if len(found) >= limit:
-                break
-        rows += found
-    rows.sort(key=ordering.key, reverse=ordering.direction == -1)
+    for segment in segments:
+        rows += _fetch_segment(collection, query, ordering, segment, limit - len(rows), windows, projection)
+        if len(rows) >= limit:
+            break
     return rows[:limit]
 
 
 def _find(collection, query, ordering, limit, projection):
-    return list(collection.find(query, projection).sort(ordering.sort).limit(limit))
+    """Up to ``limit`` documents of ``query`` in ``ordering``: one query per branch, merged."""
+    rows = []
+    for branch in branches(query):
+        rows += collection.find(branch, projection).sort(ordering.sort).limit(limit)
+    rows.sort(key=ordering.key, reverse=ordering.direction == -1)
+    return rows[:limit]
 
 
-def _fetch_segment(collection, branch, ordering, segment, limit, windows, projection):
-    query = merge([branch, segment])
+def _fetch_segment(collection, query, ordering, segment, limit, windows, projection):
+    """The segment's documents, within one window for every branch (sized by all of them
+    together, so that the branches read about a page between them, not a page each)."""
+    selection, query = query, merge([query, segment])
     condition = query.get(ordering.field, {})
     if windows is None or windows.field != ordering.field or "$and" in query or not _is_range(condition):
         return _find(collection, query, ordering, limit, projection)
     descending = ordering.direction == -1
-    oldest, newest = (_utc(edge) for edge in windows.edges(branch))
+    oldest, newest = (_utc(edge) for edge in windows.edges(selection))
     start = _utc(_start(condition, descending, oldest, newest))
     if start is None:
         return _find(collection, query, ordering, limit, projection)
-    span = windows.first_span(branch, start, limit, descending) or FIRST_SPAN
+    span = windows.first_span(selection, start, limit, descending) or FIRST_SPAN
     # The window's bounds leave out documents without a value: no need to say so too.
     windowed = {**query, ordering.field: {k: v for k, v in condition.items() if k != "$ne"}}
     if not windowed[ordering.field]:

@@ -263,6 +263,17 @@ TIGHTEST = {"$gt": max, "$gte": max, "$lt": min, "$lte": min}
 OPERATORS = {"$gt": gt, "$gte": ge, "$lt": lt, "$lte": le}
 
 
+def values(query, field):
+    """The values ``query`` allows for ``field``: None for any, a list for an equality or
+    an ``$in``, False for another condition (which counts kept by value cannot describe)."""
+    if field not in query:
+        return None
+    condition = query[field]
+    if not isinstance(condition, dict):
+        return [condition]
+    return list(condition["$in"]) if list(condition) == ["$in"] else False
+
+
 def merge(fragments):
     """One filter from several: conditions on one field merged into one (two bounds of the
     same kind tightened to the narrower), else ``$and``.
