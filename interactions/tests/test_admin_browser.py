@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sampledata.factories import make_client, make_engagement, make_interaction
+from topbox.tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +21,7 @@ def test_staff_finds_an_interaction_and_follows_it_to_its_client(page, screensho
     rows = page.locator("#result_list tbody tr")
     agents = page.locator("#result_list td.field-agentName")
 
-    page.goto("/admin/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", "a-long-admin-password")
-    page.click("input[type=submit]")
+    log_in(page)
     page.click('a[href="/admin/interactions/interaction/"]')
     expect(rows).to_have_count(3)
     screenshot("changelist")
@@ -59,10 +57,7 @@ def test_staff_ticks_rows_and_deletes_them(page, screenshot, django_user_model):
     make_interaction(phone, agentName="John Ford")
     make_interaction(phone, agentName="Mary Major")
 
-    page.goto("/admin/login/?next=/admin/interactions/interaction/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", "a-long-admin-password")
-    page.click("input[type=submit]")
+    log_in(page, "/admin/login/?next=/admin/interactions/interaction/")
     boxes = page.locator("#result_list input.action-select")
     expect(boxes).to_have_count(2)
     page.check("#action-toggle")

@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from sampledata.factories import make_client, make_engagement, make_interaction
+from topbox.tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +42,6 @@ def world(django_user_model):
         "row": make_interaction(acme_phone, START + 3 * hour, "John Ford", "Negative"),
         "zen_row": make_interaction(zen_phone, START + 4 * hour, "Ann Lee", "Positive", {"csvName": "zen.csv"}),
     }
-
-
-def log_in(page):
-    page.goto("/admin/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", "a-long-admin-password")
-    page.click("input[type=submit]")
 
 
 def search(page, term):

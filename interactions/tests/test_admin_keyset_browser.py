@@ -11,6 +11,7 @@ from interactions import rollups
 from interactions.admin import InteractionAdmin
 from interactions.documents import Interaction
 from sampledata.factories import make_client, make_engagement
+from topbox.tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,10 +42,7 @@ def big_list(monkeypatch, django_user_model):
 
 def test_keyset_navigation_newest_older_newer_oldest_and_a_date(page, screenshot, big_list):
     agents = page.locator("#result_list td.field-agentName")
-    page.goto("/admin/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", "a-long-admin-password")
-    page.click("input[type=submit]")
+    log_in(page)
 
     page.goto("/admin/interactions/interaction/")
     expect(agents.first).to_have_text("Agent 29")

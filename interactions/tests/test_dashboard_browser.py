@@ -7,17 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from interactions.stats import SENTIMENT_KEYS
+from topbox.tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
 ACME, NORTHWIND = "5f18d12f42262eec0d435570", "5f18d12f42262eec0d435571"
-
-
-def log_in(page, url, username, password):
-    page.goto(url)
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("[type=submit]")
 
 
 def biggest_bar(page, canvas, sentiment):

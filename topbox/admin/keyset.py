@@ -143,10 +143,6 @@ def _fetch_segment(collection, query, ordering, segment, limit, windows, project
     if start is None:
         return _find(collection, query, ordering, limit, projection)
     span = windows.first_span(selection, start, limit, descending) or FIRST_SPAN
-    # The window's bounds leave out documents without a value: no need to say so too.
-    windowed = {**query, ordering.field: {k: v for k, v in condition.items() if k != "$ne"}}
-    if not windowed[ordering.field]:
-        del windowed[ordering.field]
     while True:
         try:
             edge = start - span if descending else start + span
@@ -156,7 +152,8 @@ def _fetch_segment(collection, query, ordering, segment, limit, windows, project
             bound, complete = {ordering.field: at_or_after(edge)}, oldest is None or edge <= oldest
         else:
             bound, complete = {ordering.field: {"$lt": edge}}, newest is None or edge >= newest
-        rows = _find(collection, merge([windowed, bound]), ordering, limit, projection)
+        # (merge() drops the segment's "$ne: None": the window's range leaves missing values out)
+        rows = _find(collection, merge([query, bound]), ordering, limit, projection)
         if len(rows) >= limit:
             return rows
         if complete:  # the window reaches past the data's edge: it holds everything

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+STAFF_PASSWORD = "a-long-admin-password"  # the browser tests' staff user's
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,3 +57,11 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+def log_in(page, url="/admin/", username="staff", password=STAFF_PASSWORD):
+    """Open ``url`` (a login page, or a page that asks for one) and log in there."""
+    page.goto(url)
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("[type=submit]")
