@@ -9,16 +9,20 @@ in process (Django's test client, a staff user's token or an admin session) p50 
 of ``--repeat`` requests for:
 
 * API pages: the first, the 20th (after following 19 next links), the last (by cursor) and
-  the previous (from the 20th), unfiltered and by client, sentiment, date range and agent;
-* ``count=true``; a detail GET; the admin changelist (unfiltered, filtered, searched,
-  deep); the picker's search; statistics of everything, a client and an engagement by day,
-  week and month.
+  the previous (from the 20th), unfiltered and by client, sentiment, date range, agent and
+  an agent search; the first, 20th and previous ordered by agent name (``ordering=agentName``),
+  unfiltered, by client and by sentiment;
+* ``count=true`` (unfiltered, a client, an agent, a search); a detail GET; the admin
+  changelist (unfiltered, filtered, searched, deep); the picker's search; statistics of
+  everything, a client and an engagement by day, week and month.
 
 Next to each, the p50 of the cheapest raw pymongo query that gives the same answer on the
 same server, its result encoded as JSON: for a page (of the API or the admin), the page's
 own date range (exactly bounded) with its filter, one query per engagement for a client
 (an ``$in`` with a range is a scan on this server) and per agent found for an agent
-search; for ``count=true``, that page and the totals documents the count is read from;
+search; by agent name, the first agent's rows from the page's first, then the agents
+through the page's last; for ``count=true``, that page and the totals documents (or the
+agents' totals) the count is read from;
 ``find_one`` for a detail; for statistics, reading the day totals and the agents' totals
 they are made of. The table ends with each figure's growth from the first size to the last.
 
@@ -118,12 +122,36 @@ class Bench:
             print(f"  (the raw query for {match} found other rows than the page: ties at its edges)")
         return run
 
+    def raw_agent_page(self, match, rows):
+        """The page ``rows`` of ``match`` by agent name (ascending): the first agent's rows
+        from the page's first, then the agents after it through the page's last."""
+        first, last = rows[0], rows[-1]
+        sort = [("agentName", 1), ("_id", 1)]
+        parts = [{"agentName": first["agentName"], "_id": {"$gte": first["_id"]}, **match}]
+        if last["agentName"] != first["agentName"]:
+            parts.append({"agentName": {"$gt": first["agentName"], "$lte": last["agentName"]}, **match})
+
+        def run():
+            return list(itertools.islice(itertools.chain.from_iterable(
+                self.collection.find(part).sort(sort).limit(len(rows)) for part in parts), len(rows)))  # fmt: skip
+
+        if [row["_id"] for row in run()] != [row["_id"] for row in rows]:
+            print(f"  (the raw query by agent for {match} found other rows than the page)")
+        return run
+
     @staticmethod
     def raw_totals(ids):
         """The totals documents a count is read from."""
         from interactions import rollups
 
         return list(rollups.totals().find({"_id": {"$in": ids}}))
+
+    @staticmethod
+    def raw_agent_totals(condition):
+        """The agents' totals documents an agent's (or a search's) count is read from."""
+        from interactions import rollups
+
+        return list(rollups.names().find({"engagementId": rollups.EVERY_ENGAGEMENT, "agentName": condition}))
 
     @staticmethod
     def raw_picker(word):
@@ -150,13 +178,16 @@ class Bench:
 
     # The cases.
 
-    def pages(self, size, label, params, match):
+    def pages(self, size, label, params, match, by_agent=False):
+        """The first, 20th and previous pages (newest first, or ``by_agent`` name), and the last."""
         from interactions.views import InteractionViewSet
         from topbox.api.pagination import encode_cursor
 
+        raw_page, case = (self.raw_agent_page, "API by agent, ") if by_agent else (self.raw_page, "API ")
+        params = {**params, "ordering": "agentName"} if by_agent else params
         first = self.json("/interactions", params)
-        self.measure(f"API first page, {label}", size, lambda: self.get(self.api, "/interactions", params),
-                     self.raw_page(match, first["results"]))  # fmt: skip
+        self.measure(f"{case}first page, {label}", size, lambda: self.get(self.api, "/interactions", params),
+                     raw_page(match, first["results"]))  # fmt: skip
         page, url = first, None
         for _ in range(19):
             if not page["next"]:
@@ -165,16 +196,17 @@ class Bench:
             url = f"{parts.path}?{parts.query}"
             previous_rows, page = page["results"], self.json(url)
         if url is not None:
-            self.twentieth[label] = page["results"]
-            self.measure(f"API 20th page, {label}", size, lambda: self.get(self.api, url),
-                         self.raw_page(match, page["results"]))  # fmt: skip
+            if not by_agent:
+                self.twentieth[label] = page["results"]
+            self.measure(f"{case}20th page, {label}", size, lambda: self.get(self.api, url),
+                         raw_page(match, page["results"]))  # fmt: skip
             parts = urlsplit(page["previous"])
             back = f"{parts.path}?{parts.query}"
-            self.measure(f"API previous page, {label}", size, lambda: self.get(self.api, back),
-                         self.raw_page(match, previous_rows))  # fmt: skip
+            self.measure(f"{case}previous page, {label}", size, lambda: self.get(self.api, back),
+                         raw_page(match, previous_rows))  # fmt: skip
         # (With a lower date bound: the list's interactions without a date, first when oldest
         # come first, are looked for by a query the embedded server answers with a scan.)
-        if self.skip_last:
+        if self.skip_last or by_agent:
             return
         oldest_first = {"from": "2000-01-01", **params, "ordering": "interactionDate", "page_size": PAGE + 1}
         oldest = self.json("/interactions", oldest_first)["results"]
@@ -209,16 +241,25 @@ class Bench:
                                   "$lt": datetime.datetime(2024, 6, 1, tzinfo=datetime.UTC)}}),
             ("agent", {"agentName": agent}, {"agentName": agent}),
         ]  # fmt: skip
+        surname = agent.split()[-1]
+        agents = sorted(rollups.agent_names([surname]))
+        scopes.append(("search", {"search": surname}, {"agentName": {"$in": agents}}))
         for label, params, match in scopes:
             self.pages(size, label, params, match)
+        for label, params, match in scopes[:3]:
+            self.pages(size, label, params, match, by_agent=True)
 
-        for label, params, match in scopes[:2]:
+        for label, params, match in [*scopes[:2], scopes[4], scopes[5]]:
             first = self.json("/interactions", params)["results"]
             page = self.raw_page(match, first)
             ids = match.get("engagementId", {}).get("$in", [rollups.EVERY_ENGAGEMENT])
+            named = match.get("agentName")
+            totals = (
+                (lambda named=named: self.raw_agent_totals(named)) if named else (lambda ids=ids: self.raw_totals(ids))
+            )
             self.measure(f"API count=true, {label}", size,
                          lambda params=params: self.get(self.api, "/interactions", {**params, "count": "true"}),
-                         lambda page=page, ids=ids: (page(), self.raw_totals(ids)))  # fmt: skip
+                         lambda page=page, totals=totals: (page(), totals()))  # fmt: skip
             self.references.append(
                 (f"count_documents, {label}", lambda match=match: self.collection.count_documents(match))
             )
@@ -228,8 +269,6 @@ class Bench:
                      lambda: self.collection.find_one({"_id": detail}))  # fmt: skip
 
         admin = "/admin/interactions/interaction/"
-        surname = agent.split()[-1]
-        agents = sorted(rollups.agent_names([surname]))
         for label, params, api_params, match in [
             ("unfiltered", {}, {}, {}),
             ("filtered by client", {"client": str(client.pk)}, {"client": str(client.pk)},

@@ -299,6 +299,26 @@ def agent_names(words, engagement_ids=None):
     return {name: n for name, n in found.items() if n > 0}
 
 
+def agent_bound(engagement_ids, sentiments, start, needed, descending=False, agents=None):
+    """The name through which the agents after ``start`` (None: from the first), in name
+    order, handled at least ``needed`` interactions within ``engagement_ids`` (None: all),
+    with one of ``sentiments`` (None: any) and among ``agents`` (None: any); None if all of
+    them together handled fewer. Read from the agents' counts, as MongoDB orders strings
+    (by code point)."""
+    keys = None if sentiments is None else {sentiment_key(s) for s in sentiments}
+    counts = agent_sentiments(engagement_ids)
+    names = sorted(counts if agents is None else set(agents) & counts.keys(), reverse=descending)
+    if start is not None:
+        names = [name for name in names if (name < start if descending else name > start)]
+    held = 0
+    for name in names:
+        held += sum(n for key, n in counts[name].items() if keys is None or key in keys)
+        if held >= needed:
+            return name
+    return None
+
+
+@memo.memoized
 def agent_sentiments(engagement_ids=None):
     """``{agent name: Counter by sentiment key}`` of every agent's interactions within
     ``engagement_ids`` (None: all), at any date: one document per engagement and agent."""
@@ -312,14 +332,21 @@ def agent_sentiments(engagement_ids=None):
 
 
 @memo.memoized
-def agent_count(agents, engagement_ids=None):
+def agent_count(agents, engagement_ids=None, sentiments=None):
     """How many interactions ``agents`` (a name, or a list of names) handled within
-    ``engagement_ids`` (None: all): one query per engagement."""
+    ``engagement_ids`` (None: all) with one of ``sentiments`` (None: any; None among them
+    for none): one query per engagement."""
     agents = [agents] if isinstance(agents, str) else list(agents)
+    if not agents:
+        return 0
     condition = agents[0] if len(agents) == 1 else {"$in": agents}
     engagements = [EVERY_ENGAGEMENT] if engagement_ids is None else engagement_ids
     scopes = [{"engagementId": pk, "agentName": condition} for pk in engagements]
-    return sum(row.get("n", 0) for scope in scopes for row in names().find(scope, {"n": 1}))
+    rows = [row for scope in scopes for row in names().find(scope, {"n": 1, "sentiments": 1})]
+    if sentiments is None:
+        return sum(row.get("n", 0) for row in rows)
+    keys = {sentiment_key(s) for s in sentiments}
+    return sum(n for row in rows for key, n in (row.get("sentiments") or {}).items() if key in keys)
 
 
 def file_counts(engagement_id, limit):

@@ -33,6 +33,7 @@ from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
 from topbox.dates import ONE_MILLISECOND, at_or_after, to_utc
 
 DATE = "interactionDate"
+AGENT = "agentName"
 INTERACTION_PARENTS = (
     ParentRoute("client_pk", Client, visible_clients),
     ParentRoute("engagement_pk", Engagement, visible_engagements),
@@ -45,7 +46,8 @@ class InteractionViewSet(DocumentViewSet):
     serializer_class = InteractionSerializer
     filter_class = InteractionFilter
     # Nullable: documents written around the API (a raw import) may lack a date.
-    orderings = {**both_ways("interactionDate", nullable=True), **both_ways("agentName", nullable=True)}
+    # By agent: no index holds the agent's name after the filters' fields, so its window leads.
+    orderings = {**both_ways(DATE, nullable=True), **both_ways(AGENT, nullable=True, leads=True)}
     default_ordering = "-interactionDate"
     parent_routes = INTERACTION_PARENTS
 
@@ -58,42 +60,62 @@ class InteractionViewSet(DocumentViewSet):
         return {"engagementId": parent.pk}
 
     def get_queryset(self):
-        return replace(super().get_queryset(), window=self.date_window, counter=self.counted)
+        return replace(super().get_queryset(), window=self.window, counter=self.counted)
 
     def counted(self, query):
-        """``count=true`` from the counts (:func:`interactions.rollups.count`) when the filter
-        is one they describe: engagements, sentiments and a date range; else None."""
-        if set(query.filter) - {"engagementId", "sentiment", DATE}:
+        """``count=true`` from the counts when the filter is one they describe: engagements,
+        sentiments and a date range (:func:`interactions.rollups.count`), or engagements,
+        sentiments and agents (:func:`interactions.rollups.agent_count`); else None."""
+        if set(query.filter) - {"engagementId", "sentiment", AGENT, DATE}:
             return None
         engagements, sentiments = values(query.filter, "engagementId"), values(query.filter, "sentiment")
-        dates = date_range(query.filter.get(DATE))
-        if engagements is False or sentiments is False or dates is None:
+        agents, dates = values(query.filter, AGENT), date_range(query.filter.get(DATE))
+        if engagements is False or sentiments is False or agents is False or dates is None:
             return None
-        return rollups.count(engagements, sentiments, *dates)
+        if agents is None:
+            return rollups.count(engagements, sentiments, *dates)
+        if dates != (None, None):
+            return None  # (agents are counted over all time)
+        return rollups.agent_count(agents, engagements, sentiments)
+
+    def window(self, query, segment, needed):
+        """Where the next ``needed`` interactions of a page lie (see :class:`topbox.api.query.Query`)."""
+        if query.ordering.field == AGENT:
+            return self.agent_window(query, segment, needed)
+        return self.date_window(query, segment, needed)
+
+    def agent_window(self, query, segment, needed):
+        """The agents whose interactions hold the next ``needed`` of a page by agent, from
+        the agents' counts (:func:`interactions.rollups.agent_bound`): a bound on
+        ``agentName`` for the first page, or for the part of a later page beyond the
+        cursor's agent. The counts are over all time: a date range or other filters only
+        make the window hold fewer, and the paginator then widens it."""
+        descending = query.ordering.direction == -1
+        start = segment_start(segment, AGENT, descending)
+        engagements, sentiments, agents = (
+            values(query.filter, field) for field in ("engagementId", "sentiment", AGENT)
+        )
+        if start is UNPLACED or False in (engagements, sentiments, agents):
+            return None
+        bound = rollups.agent_bound(engagements, sentiments, start, needed, descending, agents)
+        return None if bound is None else {AGENT: {"$gte" if descending else "$lte": bound}}
 
     def date_window(self, query, segment, needed):
         """Where the next ``needed`` interactions of a page by date lie, from the daily counts
         (:func:`interactions.rollups.page_bound`): a bound on ``interactionDate`` for the first
-        page newest-first, or for the part of a later page beyond the cursor's date.
+        page, or for the part of a later page beyond the cursor's date.
 
         The counts describe every engagement, one, or several (a client's), with any
         sentiment or one; an agent's share of them sizes the window; other filters (words,
         ``custom`` fields) only make the window hold fewer, and the paginator then widens it.
         """
-        ordering, condition = query.ordering, segment.get(DATE)
-        if ordering.field != DATE or (segment and set(segment) != {DATE}):
-            return None  # (the ties of a cursor's date: an equality, which reads just those)
-        descending = ordering.direction == -1
+        descending = query.ordering.direction == -1
         dates = date_range(query.filter.get(DATE)) or (None, None)  # the list's own from/to
-        if not segment or segment == {DATE: {"$ne": None}}:  # the first page (past missing dates)
-            start = dates[1] if descending else dates[0]  # from `to` (or `from`) if given
-        elif isinstance(condition, dict) and list(condition) == ["$lt" if descending else "$gt"]:
-            start = next(iter(condition.values()))
-        else:
-            return None
-        engagements, sentiments = values(query.filter, "engagementId"), values(query.filter, "sentiment")
-        agents = values(query.filter, "agentName")
-        if engagements is False or sentiments is False:
+        start = segment_start(segment, DATE, descending, first=dates[1] if descending else dates[0])
+        engagements, sentiments, agents = (
+            values(query.filter, field) for field in ("engagementId", "sentiment", AGENT)
+        )
+        if start is UNPLACED or engagements is False or sentiments is False:
             return None
         bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates,
                                    agents=agents or None)  # fmt: skip
@@ -116,6 +138,22 @@ class InteractionViewSet(DocumentViewSet):
     def perform_destroy(self, instance):
         super().perform_destroy(instance)
         rollups.record(removed=[instance])
+
+
+UNPLACED = object()
+
+
+def segment_start(segment, field, descending, first=None):
+    """Where ``segment`` of a page ordered by ``field`` starts: ``first`` for a first page
+    (everything, or past the missing values), the cursor's value for the part of a later
+    page beyond it; UNPLACED for the rest (a cursor's ties, the missing values: equalities,
+    which read just those)."""
+    if not segment or segment == {field: {"$ne": None}}:
+        return first
+    condition = segment.get(field)
+    if set(segment) == {field} and isinstance(condition, dict) and list(condition) == ["$lt" if descending else "$gt"]:
+        return condition["$lt" if descending else "$gt"]
+    return UNPLACED
 
 
 def date_range(condition):

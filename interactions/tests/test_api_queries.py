@@ -144,9 +144,35 @@ def test_filter_by_engagement_client_and_agent(staff_api, seeded):
 def test_search_is_a_case_insensitive_literal_substring(staff_api, seeded):
     results = everything(staff_api, "/interactions", search="FORD")
     assert ids(results) == {str(i.pk) for i in Interaction.objects if "ford" in (i.agentName or "").lower()}
-    Interaction.objects(pk="5f18d12f42262eec0d43567d").update_one(set__agentName="A.B. (Team) [x]+")
+    renamed = staff_api.patch(
+        "/interactions/5f18d12f42262eec0d43567d", {"agentName": "A.B. (Team) [x]+"}, format="json"
+    )
+    assert renamed.status_code == 200
     assert len(everything(staff_api, "/interactions", search="(team) [x]+")) == 1
     assert not everything(staff_api, "/interactions", search=".*")
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"search": "o"}, {}),
+        ({"search": "FORD", "engagement": ACME_PHONE}, {"engagementId": ACME_PHONE}),
+        ({"search": "a", "sentiment": "positive,mixed"}, {"sentiment__in": ["Positive", "Mixed"]}),
+    ],
+)
+def test_search_reads_the_agents_names_and_counts_from_their_counts(
+    staff_api, seeded, params, expected, mongo_commands, interaction_finds
+):
+    """The term is looked up among the agents' names (not matched against every
+    interaction), and count=true is their counts, by engagement and sentiment too."""
+    counted = staff_api.get("/interactions", {**params, "count": "true", "page_size": 1}).json()["count"]
+    assert all("$regex" not in str(query) for query in interaction_finds)
+    assert ("aggregate", "interaction") not in mongo_commands
+    assert ("count", "interaction") not in mongo_commands
+    listed = everything(staff_api, "/interactions", **params)
+    term = params["search"].lower()
+    assert ids(listed) == {str(i.pk) for i in Interaction.objects(**expected) if term in (i.agentName or "").lower()}
+    assert counted == len(listed) > 0
 
 
 def test_sentiment_one_or_a_list(staff_api, seeded):

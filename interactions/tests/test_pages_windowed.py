@@ -1,6 +1,7 @@
-"""Pages bounded by the daily counts (InteractionViewSet.date_window) are exact: every
-interaction once, in order, forwards and backwards, with ties on the date, interactions
-without a date, narrower filters than the counts know, and counts that are wrong."""
+"""Pages bounded by the daily counts (InteractionViewSet.date_window) or by the agents'
+counts (agent_window) are exact: every interaction once, in order, forwards and
+backwards, with ties, interactions without a date or an agent, narrower filters than the
+counts know, and counts that are wrong."""
 
 import datetime
 import random
@@ -13,6 +14,9 @@ from interactions.documents import SENTIMENTS, Interaction
 from sampledata.factories import insert_interactions, make_client, make_engagement
 
 START = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
+# Ordered by code point, as MongoDB orders strings: "bo" after "Dee", "Émile" last; None first.
+AGENTS = ["Ann", "Bo", "Cy", "Dee", "bo", "Émile", None]
+ORDERINGS = ["-interactionDate", "interactionDate", "agentName", "-agentName"]
 
 
 @pytest.fixture
@@ -26,7 +30,8 @@ def world():
         when = tied if number % 9 == 0 else START + datetime.timedelta(minutes=rng.randrange(40 * 24 * 60))
         if number % 37 == 0:
             when = None  # stored without a date, as a raw import may leave it
-        rows.append((rng.choice(engagements), when, rng.choice(["Ann", "Bo", "Cy"]), rng.choice([*SENTIMENTS, None])))
+        agent = rng.choice(AGENTS)
+        rows.append((rng.choice(engagements), when, agent, rng.choice([*SENTIMENTS, None])))
     insert_interactions(rows)
     assert rollups.differences() == []
     return engagements
@@ -58,9 +63,9 @@ def walk(api, path, params, direction="next"):
         response = api.get(f"{parts.path}?{parts.query}")
 
 
-@pytest.mark.parametrize("ordering", ["-interactionDate", "interactionDate"])
+@pytest.mark.parametrize("ordering", ORDERINGS)
 @pytest.mark.parametrize(
-    "scope", ["all", "engagement", "engagement+sentiment", "client", "agent", "sentiment", "range"]
+    "scope", ["all", "engagement", "engagement+sentiment", "client", "agent", "sentiment", "range", "search"]
 )
 def test_pages_are_exact_both_ways(staff_api, world, ordering, scope):
     phone = world[0]
@@ -74,6 +79,8 @@ def test_pages_are_exact_both_ways(staff_api, world, ordering, scope):
         query["engagementId"] = {"$in": [e.pk for e in world if e.clientId.pk == phone.clientId.pk]}
     if scope == "agent":
         params["agentName"], query["agentName"] = "Bo", "Bo"
+    if scope == "search":
+        params["search"], query["agentName"] = "O", {"$in": ["Bo", "bo"]}
     if scope == "range":
         params["from"], params["to"] = "2024-03-04", "2024-03-20"
         day = datetime.timedelta(days=1)
@@ -94,6 +101,11 @@ def test_wrong_counts_cost_time_not_correctness(staff_api, world):
     rollups.collection().update_many({}, {"$inc": {"total": 1000, "sentiments.Negative": 1000}})  # far too many
     forwards, _ = walk(staff_api, "/interactions", {"page_size": 9})
     assert forwards == [str(pk) for pk in expected({}, "-interactionDate")]
+    rollups.names().update_many({"agentName": "Cy"}, {"$inc": {"n": 1000, "sentiments.Negative": 1000}})
+    rollups.names().delete_many({"agentName": "Dee"})  # an agent the counts miss
+    for ordering in ("agentName", "-agentName"):
+        forwards, _ = walk(staff_api, "/interactions", {"page_size": 9, "ordering": ordering, "sentiment": "Negative"})
+        assert forwards == [str(pk) for pk in expected({"sentiment": "Negative"}, ordering)]
     rollups.clear()  # none at all
     forwards, _ = walk(staff_api, "/interactions", {"page_size": 9, "sentiment": "Negative"})
     assert forwards == [str(pk) for pk in expected({"sentiment": "Negative"}, "-interactionDate")]
@@ -109,6 +121,28 @@ def test_a_page_reads_a_window_not_the_collection(staff_api, world, interaction_
     assert bounded, filters
     examined = Interaction._get_collection().count_documents(bounded[-1])
     assert 5 < examined < Interaction.objects.count() / 4
+
+
+@pytest.mark.parametrize("ordering", ["agentName", "-agentName"])
+@pytest.mark.parametrize("params", [{}, {"sentiment": "Negative"}, {"client": None}])
+def test_a_page_by_agent_reads_the_first_agents_not_the_collection(
+    staff_api, world, interaction_finds, ordering, params
+):
+    """By agent, the first page past the interactions without one is bounded by the agents
+    the counts say hold a page, and leads with that bound (where the embedded server looks
+    for an index)."""
+    if "client" in params:
+        params = {"client": str(world[0].clientId.pk)}
+    url, params, bounded = "/interactions", {**params, "ordering": ordering, "page_size": 5}, []
+    while not bounded and url:
+        body = staff_api.get(url, params).json()
+        assert len(body["results"]) == 5
+        bounded = [f for f in interaction_finds if isinstance(f.get("agentName"), dict) and "$in" not in f["agentName"]]
+        url, params = body["next"], {}
+    assert bounded, interaction_finds
+    assert all(next(iter(f)) == "agentName" for f in bounded)
+    examined = Interaction._get_collection().count_documents({"agentName": bounded[-1]["agentName"]})
+    assert 5 < examined < Interaction.objects.count() / 3
 
 
 @pytest.mark.parametrize("params", [{"client": None}, {"client": None, "to": "2024-03-20"}])
@@ -161,8 +195,10 @@ COUNTED = [
     {"from": "2024-03-04", "to": "2024-03-20T13:30:00.001Z", "client": 0},
     {"from": "2024-03-04T04:00:00Z", "to": "2024-03-04T06:00:00Z", "sentiment": "Negative"},
     {"from": "2024-03-04T10:00:00Z", "to": "2024-03-05T11:00:00Z"},
-    {"agentName": "Bo"},  # not in the counts: counted one by one
-    {"agentName": "Bo", "client": 0, "from": "2024-03-10"},
+    {"agentName": "Bo"},  # from the agents' counts
+    {"agentName": "Bo", "client": 0, "sentiment": "Negative,Mixed"},
+    {"search": "o", "engagement": 0},
+    {"agentName": "Bo", "client": 0, "from": "2024-03-10"},  # agents by day: counted one by one
 ]
 
 

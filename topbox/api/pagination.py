@@ -8,7 +8,7 @@ signed, so a client can follow them but not forge them; a total is counted only 
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bson import Decimal128, ObjectId
@@ -32,6 +32,7 @@ class Ordering:
     field: str
     direction: int
     nullable: bool = False
+    leads: bool = False  # its condition goes first in a query (see topbox.api.query.Query.find)
 
     @property
     def sort(self):
@@ -49,7 +50,7 @@ class Ordering:
         return (rank, value, row["_id"])
 
     def reversed(self):
-        return Ordering(self.name, self.field, -self.direction, self.nullable)
+        return replace(self, direction=-self.direction)
 
     def first(self):
         """The first page's segments, as :meth:`after` gives a later page's: the missing values
@@ -90,11 +91,11 @@ def bson_type_rank(value):
     return next((rank for types, rank in BSON_TYPE_RANKS if isinstance(value, types)), 10)
 
 
-def both_ways(field, nullable=False):
+def both_ways(field, nullable=False, leads=False):
     """``?ordering=field`` (ascending) and ``?ordering=-field`` (descending)."""
     return {
-        field: Ordering(field, field, 1, nullable),
-        f"-{field}": Ordering(f"-{field}", field, -1, nullable),
+        field: Ordering(field, field, 1, nullable, leads),
+        f"-{field}": Ordering(f"-{field}", field, -1, nullable, leads),
     }
 
 

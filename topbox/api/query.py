@@ -25,7 +25,8 @@ class Query:
     ordering: object = None  # a topbox.api.pagination.Ordering, set by the ordering backend
     # window(query, segment, needed): a filter fragment narrowing ``segment`` to where the
     # next ``needed`` documents are expected (from counts kept elsewhere), or None: a
-    # one-sided range ($gt or $lt) on the ordering's date field, at a whole millisecond.
+    # one-sided range on the ordering's field, $gt or $lt at a whole millisecond for a
+    # date, else $lte or $gte (see _beyond).
     window: object = None
     # counter(query): the number of documents the query matches, from counts kept
     # elsewhere, or None when they cannot say (the documents are then counted).
@@ -73,14 +74,21 @@ class Query:
         one query per value of the ``$in``, whose pages are merged: the embedded server scans
         the whole collection for the two together, and serves each equality with the range
         from an index (on MongoDB both shapes are indexed, and the results are the same).
+        An ordering that ``leads`` has no index shared with the filters' fields: its
+        condition (a window, sized to the page) is sent first, where the embedded server
+        looks for an index, and whole.
         """
         projection = self.projection
         if projection is not None and self.ordering is not None:
             projection = {**projection, self.ordering.field: 1}  # the cursor is built from it
+        field = self.ordering.field
         query = merge([self.filter, fragment])
         if NOTHING in query.values():
             return []  # (the embedded server scans the collection for an empty $in)
-        queries = fan_out(query, self.ordering.field)
+        if self.ordering.leads and field in query:
+            queries = [{field: query.pop(field), **query}]
+        else:
+            queries = fan_out(query, field)
         cursors = [self.collection.find(query, projection).sort(self.ordering.sort).limit(limit) for query in queries]
         if len(cursors) == 1:
             return list(cursors[0])
@@ -98,13 +106,16 @@ class Query:
 
 def _beyond(window):
     """The part of the order past a window's edge (``[]`` for no window): the complement of
-    ``{field: {"$gt" | "$lt": instant}}`` among dates stored to the millisecond. Written
-    with ``$lt`` and ``$gt`` only (see :func:`topbox.dates.at_or_after`)."""
+    ``{field: {"$lte" | "$gte": value}}``, or of ``{field: {"$gt" | "$lt": instant}}``
+    among dates stored to the millisecond, written with ``$lt`` and ``$gt`` only (see
+    :func:`topbox.dates.at_or_after`)."""
     if window is None:
         return []
     ((field, condition),) = window.items()
-    ((operator, instant),) = condition.items()
-    return [{field: {"$lt": instant + ONE_MILLISECOND} if operator == "$gt" else at_or_after(instant)}]
+    ((operator, value),) = condition.items()
+    if operator in ("$lte", "$gte"):
+        return [{field: {"$gt" if operator == "$lte" else "$lt": value}}]
+    return [{field: {"$lt": value + ONE_MILLISECOND} if operator == "$gt" else at_or_after(value)}]
 
 
 def fan_out(query, field):
