@@ -46,8 +46,13 @@ class InteractionViewSet(DocumentViewSet):
     serializer_class = InteractionSerializer
     filter_class = InteractionFilter
     # Nullable: documents written around the API (a raw import) may lack a date.
-    # By agent: no index holds the agent's name after the filters' fields, so its window leads.
-    orderings = {**both_ways(DATE, nullable=True), **both_ways(AGENT, nullable=True, leads=True)}
+    # By agent: no index holds the agent's name after the filters' fields, so its window
+    # leads; but not before engagements chosen: the window holds every client's agents of
+    # those names, the (engagement, date) index only the engagements' interactions.
+    orderings = {
+        **both_ways(DATE, nullable=True),
+        **both_ways(AGENT, nullable=True, leads=True, leads_unless=("engagementId",)),
+    }
     default_ordering = "-interactionDate"
     parent_routes = INTERACTION_PARENTS
 

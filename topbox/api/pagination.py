@@ -32,7 +32,10 @@ class Ordering:
     field: str
     direction: int
     nullable: bool = False
-    leads: bool = False  # its condition goes first in a query (see topbox.api.query.Query.find)
+    # Its condition goes first in a query, unless the query holds one of ``leads_unless``
+    # (fields whose own index reads fewer): see topbox.api.query.Query.find.
+    leads: bool = False
+    leads_unless: tuple = ()
 
     @property
     def sort(self):
@@ -91,11 +94,11 @@ def bson_type_rank(value):
     return next((rank for types, rank in BSON_TYPE_RANKS if isinstance(value, types)), 10)
 
 
-def both_ways(field, nullable=False, leads=False):
+def both_ways(field, nullable=False, leads=False, leads_unless=()):
     """``?ordering=field`` (ascending) and ``?ordering=-field`` (descending)."""
     return {
-        field: Ordering(field, field, 1, nullable, leads),
-        f"-{field}": Ordering(f"-{field}", field, -1, nullable, leads),
+        field: Ordering(field, field, 1, nullable, leads, leads_unless),
+        f"-{field}": Ordering(f"-{field}", field, -1, nullable, leads, leads_unless),
     }
 
 

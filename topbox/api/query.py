@@ -76,7 +76,8 @@ class Query:
         from an index (on MongoDB both shapes are indexed, and the results are the same).
         An ordering that ``leads`` has no index shared with the filters' fields: its
         condition (a window, sized to the page) is sent first, where the embedded server
-        looks for an index, and whole.
+        looks for an index, and whole; unless the query holds one of its ``leads_unless``
+        fields, whose index reads fewer.
         """
         projection = self.projection
         if projection is not None and self.ordering is not None:
@@ -85,7 +86,7 @@ class Query:
         query = merge([self.filter, fragment])
         if NOTHING in query.values():
             return []  # (the embedded server scans the collection for an empty $in)
-        if self.ordering.leads and field in query:
+        if self.ordering.leads and field in query and not query.keys() & set(self.ordering.leads_unless):
             queries = [{field: query.pop(field), **query}]
         else:
             queries = fan_out(query, field)
