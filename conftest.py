@@ -226,3 +226,17 @@ def interaction_finds(mongo_uri):
 
     with _listening(mongo_uri, record):
         yield filters
+
+
+@pytest.fixture
+def interaction_commands(mongo_uri):
+    """``(name, filter or pipeline)`` of each command sent to the interaction collection."""
+    sent = []
+
+    def record(event):
+        command = event.command
+        if command.get(event.command_name) == "interaction":
+            sent.append((event.command_name, command.get("filter", command.get("pipeline"))))
+
+    with _listening(mongo_uri, record):
+        yield sent

@@ -8,9 +8,9 @@ matches; MongoDB's aggregation too grows with the range).
 
 Every write path records its change: the API's viewset, the admin and any
 ``Document.save()``/``delete()`` (MongoEngine signals), ingest, seed and synthetic data.
-:func:`rebuild` recomputes the counts from the raw interactions (``manage.py
-rebuild_rollups``, which also checks them): writes made around Topbox's code, such as a
-mongo shell, are repaired that way.
+:func:`rebuild` recomputes the counts from the raw interactions, one engagement at a
+time (``manage.py rebuild_rollups``, which also checks them): writes made around Topbox's
+code, such as a mongo shell, are repaired that way.
 """
 
 import bisect
@@ -19,8 +19,10 @@ import itertools
 import math
 from collections import Counter, defaultdict
 
+from bson import ObjectId
 from pymongo import UpdateOne
 
+from engagements.documents import Engagement
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import memo, mongo
 from topbox.dates import at_or_after
@@ -676,11 +678,12 @@ def _count_raw(engagement_ids, sentiments, start, end):
     return sum(collection.count_documents({"engagementId": pk, **match}) for pk in engagement_ids)
 
 
-def raw_counts(match=None):
-    """The rollup documents computed from the raw interactions matching ``match``: what
-    :func:`record` keeps, as the reference (rebuilds, checks, tests)."""
+def raw_counts(match):
+    """The rollup documents computed from the raw interactions matching ``match`` (one
+    engagement's: see :func:`rebuild`): what :func:`record` keeps, as the reference
+    (rebuilds, checks, tests)."""
     pipeline = [
-        {"$match": match or {}},
+        {"$match": match},
         {
             "$group": {
                 "_id": {
@@ -709,11 +712,11 @@ def raw_counts(match=None):
     return rows
 
 
-def raw_hours(match=None):
+def raw_hours(match):
     """``{totals _id: {hour key: n}}``: how the interactions matching ``match`` spread over
     the UTC hours of the day, per engagement and for every engagement (the totals' ``hours``)."""
     pipeline = [
-        {"$match": {**(match or {}), "interactionDate": {"$type": "date"}}},
+        {"$match": {**match, "interactionDate": {"$type": "date"}}},
         {"$group": {"_id": {"e": "$engagementId", "h": {"$hour": "$interactionDate"}}, "n": {"$sum": 1}}},
     ]
     hours = defaultdict(Counter)
@@ -747,11 +750,116 @@ def stored_counts(match=None):
     return rows
 
 
-def rebuild(engagement_ids=None):
-    """Recompute the counts of ``engagement_ids`` (None: all) from the raw interactions;
-    return how many engagement-days now hold counts."""
-    match = {} if engagement_ids is None else {"engagementId": {"$in": list(engagement_ids)}}
+def rebuild(engagement_ids=None, on_progress=None):
+    """Recompute the rollups of ``engagement_ids`` (None: of every engagement, as
+    :func:`_every_engagement_id` finds them) from the raw interactions, and the
+    all-engagement documents from the per-engagement ones; return how many engagement-days
+    the engagements rebuilt hold.
+
+    One engagement at a time: each aggregation reads one engagement's interactions through
+    the index, and what is held is one engagement's counts (one aggregation over a million
+    interactions is cancelled on the embedded server). An engagement's figures are all
+    computed before its documents are replaced, so a failed aggregation leaves it as it
+    was; but while they are replaced (deleted, then inserted) a reader may find them
+    missing or partly there, and until the end the all-engagement documents disagree with
+    the engagements rebuilt. ``on_progress(done, total)`` is called before the first
+    engagement and after each.
+    """
+    pks = _every_engagement_id() if engagement_ids is None else list(engagement_ids)
+    every, days = _EveryEngagement(), 0
+    for pk in _reporting(pks, on_progress):
+        found = _from_interactions(pk)
+        _replace(pk, *found)
+        every.add(*found)
+        days += len(found[0])
+    if engagement_ids is not None:
+        for pk in set(_every_engagement_id()).difference(pks):
+            every.add(*_stored(pk))
+    every.replace()
+    return days
+
+
+def _every_engagement_id():
+    """The engagement ids a full rebuild or check goes through: the stored engagements',
+    those the totals count (of an engagement deleted since, say), any other that
+    interactions or rollup documents hold, and None for the interactions without one
+    (``NO_KEY``)."""
+    known = dict.fromkeys(row["_id"] for row in Engagement._get_collection().find({}, {"_id": 1}))
+    known.update((row["_id"], None) for row in totals().find({}, {"_id": 1}))
+    known.pop(EVERY_ENGAGEMENT, None)
+    known.pop(NO_KEY, None)
+    for holder in (Interaction._get_collection(), collection(), names()):
+        known.update((pk, None) for pk in _other_engagement_ids(holder, known))
+    return [*known, None]
+
+
+def _other_engagement_ids(holder, known):
+    """The engagement ids other than ``known`` in the collection ``holder``, looked for below,
+    between and above the ``known`` ObjectIds: ranges its engagement index serves, so that
+    finding none costs one small query per gap (a ``$nin`` or a ``distinct`` reads every
+    document on the embedded server). Ids of another type, which Topbox never writes, are
+    found only when the totals count them."""
+    bounds = sorted(pk for pk in known if isinstance(pk, ObjectId))
+    # From the least id above each bound rather than $gt the bound, which the embedded
+    # server finds by walking every index entry of the bound (its engagement's documents).
+    lows = [ObjectId(bytes(12)), *(_id_after(pk) for pk in bounds)]
+    highs = [{"$lt": pk} for pk in bounds] + [{"$lte": ObjectId(b"\xff" * 12)}]
+    found = {}
+    for low, high in zip(lows, highs, strict=True):
+        if low is not None:
+            for row in holder.find({"engagementId": {"$gte": low, **high}}, {"engagementId": 1, "_id": 0}):
+                found[row["engagementId"]] = None
+    return list(found)
+
+
+def _id_after(pk):
+    """The least ObjectId above ``pk`` (None for the greatest)."""
+    number = int.from_bytes(pk.binary, "big") + 1
+    return ObjectId(number.to_bytes(12, "big")) if number < 1 << 96 else None
+
+
+def _reporting(pks, on_progress):
+    """``pks`` one by one, calling ``on_progress(done, total)`` (if any) before the first and
+    after each."""
+    for done, pk in enumerate(pks):
+        if on_progress:
+            on_progress(done, len(pks))
+        yield pk
+    if on_progress:
+        on_progress(len(pks), len(pks))
+
+
+def _from_interactions(pk):
+    """What the interactions of the engagement ``pk`` (None: of those without one) give:
+    its daily rows (as :func:`raw_counts`), its totals (None when it has no interactions)
+    and its names documents (``{_id: document}``)."""
+    match = {"engagementId": pk}
     rows = raw_counts(match)
+    return rows, totals_of(rows, raw_hours(match)).get(pk or NO_KEY), {**_names_of(rows), **_raw_files(match)}
+
+
+def _stored(pk):
+    """What the rollups hold for the engagement ``pk`` (None: the interactions without one;
+    ``EVERY_ENGAGEMENT``: the totals and agents of every engagement), as
+    :func:`_from_interactions` gives it."""
+    match = {"engagementId": pk}
+    engagement_totals = totals().find_one({"_id": pk or NO_KEY}, {"_id": 0})
+    if engagement_totals:
+        engagement_totals.update(
+            first=day_of(engagement_totals.get("first")), last=day_of(engagement_totals.get("last"))
+        )
+    named = {
+        doc["_id"]: doc if "csvName" in doc else _agent_doc({**doc, "sentiments": doc.get("sentiments") or {}})
+        for doc in names().find(match)
+        if doc.get("n")
+    }
+    return stored_counts(match), engagement_totals, named
+
+
+def _replace(pk, rows, engagement_totals, named):
+    """Replace the daily, totals and names documents of the engagement ``pk`` (None: of the
+    interactions without one) by ``rows``, ``engagement_totals`` and ``named``."""
+    match = {"engagementId": pk}
     collection().delete_many(match)
     if rows:
         documents = [
@@ -760,26 +868,54 @@ def rebuild(engagement_ids=None):
             for row_id, row in rows.items()
         ]  # fmt: skip
         collection().insert_many(documents, ordered=False)
-    totals().delete_many({} if engagement_ids is None else {"_id": {"$in": [*engagement_ids, EVERY_ENGAGEMENT]}})
-    rebuilt = totals_of(rows, raw_hours(match))
-    rebuilt.pop(EVERY_ENGAGEMENT, None)
-    if rebuilt:
-        totals().insert_many([{"_id": key, **row} for key, row in rebuilt.items()], ordered=False)
-    _rebuild_every_engagement()
-    _rebuild_daily()
-    _rebuild_names(rows, match)
-    return len(rows)
-
-
-def _rebuild_names(rows, match):
+    if engagement_totals:
+        totals().replace_one({"_id": pk or NO_KEY}, engagement_totals, upsert=True)
+    else:
+        totals().delete_one({"_id": pk or NO_KEY})
     names().delete_many(match)
-    rebuilt = {**_names_of(rows), **_raw_files(match)}
-    if rebuilt:
-        names().insert_many(list(rebuilt.values()), ordered=False)
-    names().delete_many({"engagementId": EVERY_ENGAGEMENT})
-    every = _every_agent(names().find({"engagementId": {"$ne": EVERY_ENGAGEMENT}, "agentName": {"$exists": True}}))
-    if every:
-        names().insert_many(list(every.values()), ordered=False)
+    if named:
+        names().insert_many(list(named.values()), ordered=False)
+
+
+class _EveryEngagement:
+    """The all-engagement documents (the days, the totals, the agents' names) summed
+    engagement by engagement from what :func:`_from_interactions` or :func:`_stored`
+    give: what it holds grows with the days and the agents, not with the interactions."""
+
+    def __init__(self):
+        self.days = {}  # day -> {total, sentiments (a Counter)}
+        self.totals = []  # each engagement's
+        self.agents = {}  # unfinished names documents (see _agent_docs)
+
+    def add(self, rows, engagement_totals, named):
+        for row in rows.values():
+            if row["day"] is not None:
+                entry = self.days.setdefault(row["day"], {"total": 0, "sentiments": Counter()})
+                entry["total"] += row["total"]
+                entry["sentiments"].update(row["sentiments"])
+        if engagement_totals:
+            self.totals.append(engagement_totals)
+        _add_every_agent(self.agents, (doc for doc in named.values() if "agentName" in doc))
+
+    def documents(self):
+        """``(days, totals, agents)``: ``{day: {total, sentiments}}`` of :func:`daily`, the
+        totals of every engagement and ``{_id: document}`` of the agents in :func:`names`."""
+        days = {
+            day: {"total": entry["total"], "sentiments": {name: n for name, n in entry["sentiments"].items() if n}}
+            for day, entry in self.days.items()
+        }
+        return days, _sum_totals(self.totals), _agent_docs(self.agents)
+
+    def replace(self):
+        """Store the documents in place of those of every engagement."""
+        days, every, agents = self.documents()
+        totals().replace_one({"_id": EVERY_ENGAGEMENT}, every, upsert=True)
+        daily().delete_many({})
+        if days:
+            daily().insert_many([{"_id": day, "day": day, **entry} for day, entry in days.items()], ordered=False)
+        names().delete_many({"engagementId": EVERY_ENGAGEMENT})
+        if agents:
+            names().insert_many(list(agents.values()), ordered=False)
 
 
 def _raw_files(match):
@@ -792,17 +928,23 @@ def _raw_files(match):
     for group in Interaction._get_collection().aggregate(pipeline):
         engagement_id, csv_name = group["_id"].get("e"), group["_id"]["f"]
         key = _name_id(engagement_id, csv_name, "csvName")
-        found[key] = {"_id": key, "engagementId": engagement_id, "csvName": csv_name, "n": group["n"]}
+        doc = found.setdefault(key, {"_id": key, "engagementId": engagement_id, "csvName": csv_name, "n": 0})
+        doc["n"] += group["n"]  # a null and a missing engagement are grouped apart, counted as one
     return found
 
 
 def _every_agent(docs):
     """The names collection's documents over every engagement, from its per-engagement ones."""
-    every = {}
+    return _agent_docs(_add_every_agent({}, docs))
+
+
+def _add_every_agent(every, docs):
+    """Add the per-engagement agent documents ``docs`` to ``every``, unfinished documents
+    over every engagement (:func:`_agent_docs` finishes them)."""
     for doc in docs:
         key = _name_id(EVERY_ENGAGEMENT, doc["agentName"])
         _add_agent(every, key, EVERY_ENGAGEMENT, doc["agentName"], doc.get("sentiments") or {})
-    return {key: _agent_doc(doc) for key, doc in every.items() if doc["n"]}
+    return every
 
 
 def _names_of(rows):
@@ -812,7 +954,7 @@ def _names_of(rows):
         for key, counts in row["agents"].items():
             name = agent_name(key)
             _add_agent(found, _name_id(row["engagementId"], name), row["engagementId"], name, counts)
-    return {key: _agent_doc(doc) for key, doc in found.items() if doc["n"]}
+    return _agent_docs(found)
 
 
 def _add_agent(found, doc_id, engagement_id, name, sentiments):
@@ -823,53 +965,24 @@ def _add_agent(found, doc_id, engagement_id, name, sentiments):
     doc["sentiments"].update(sentiments)
 
 
+def _agent_docs(found):
+    return {key: _agent_doc(doc) for key, doc in found.items() if doc["n"]}
+
+
 def _agent_doc(doc):
     return {**doc, "sentiments": {key: n for key, n in doc["sentiments"].items() if n}}
 
 
-def _names_differences(raw_rows, match):
-    """``names:<id>`` for each names document that disagrees with the raw interactions."""
-    stored = {
-        doc["_id"]: doc if "csvName" in doc else _agent_doc({**doc, "sentiments": doc.get("sentiments") or {}})
-        for doc in names().find(match or {"engagementId": {"$exists": True}})
-        if doc.get("n")
-    }
-    expected = {**_names_of(raw_rows), **_raw_files(match)}
-    if not match:
-        expected.update(_every_agent(doc for doc in list(expected.values()) if "agentName" in doc))
-    return sorted(f"names:{key}" for key in stored.keys() | expected.keys() if stored.get(key) != expected.get(key))
-
-
-def _rebuild_every_engagement():
-    """The totals of every engagement, summed from each engagement's (already rebuilt)."""
+def _sum_totals(rows):
+    """The totals of every engagement, summed from each engagement's ``rows``."""
     every = {"total": 0, "sentiments": Counter(), "hours": Counter(), "first": None, "last": None}
-    for row in totals().find({"_id": {"$ne": EVERY_ENGAGEMENT}}):
+    for row in rows:
         every["total"] += row.get("total", 0)
         every["sentiments"].update(row.get("sentiments") or {})
         every["hours"].update(row.get("hours") or {})
         every["first"] = min(filter(None, (every["first"], row.get("first"))), default=None)
         every["last"] = max(filter(None, (every["last"], row.get("last"))), default=None)
-    every.update(sentiments=dict(every["sentiments"]), hours=dict(every["hours"]))
-    totals().replace_one({"_id": EVERY_ENGAGEMENT}, every, upsert=True)
-
-
-def _rebuild_daily():
-    """The all-engagement days, summed from the daily documents (already rebuilt)."""
-    days = daily_of(stored_counts())
-    daily().delete_many({})
-    if days:
-        daily().insert_many([{"_id": day, "day": day, **row} for day, row in days.items()], ordered=False)
-
-
-def daily_of(rows):
-    """The all-engagement days of the daily ``rows`` (as :func:`raw_counts` gives them)."""
-    result = {}
-    for row in rows.values():
-        if row["day"] is not None:
-            entry = result.setdefault(row["day"], {"total": 0, "sentiments": Counter()})
-            entry["total"] += row["total"]
-            entry["sentiments"].update(row["sentiments"])
-    return {day: {"total": entry["total"], "sentiments": dict(entry["sentiments"])} for day, entry in result.items()}
+    return {**every, "sentiments": dict(every["sentiments"]), "hours": dict(every["hours"])}
 
 
 def totals_of(rows, hours):
@@ -890,18 +1003,60 @@ def totals_of(rows, hours):
     return {key: {**entry, "sentiments": dict(entry["sentiments"])} for key, entry in result.items()}
 
 
-def differences(engagement_ids=None):
-    """The engagement-day keys whose stored counts differ from the raw interactions'."""
-    match = {} if engagement_ids is None else {"engagementId": {"$in": list(engagement_ids)}}
-    stored, raw = stored_counts(match), raw_counts(match)
-    days = sorted(key for key in stored.keys() | raw.keys() if stored.get(key) != raw.get(key))
-    every_day = [] if engagement_ids is not None else _daily_differences(raw)
-    return days + _totals_differences(raw, engagement_ids) + every_day + _names_differences(raw, match)
+def differences(engagement_ids=None, on_progress=None):
+    """The keys of the rollup documents that differ from what the raw interactions give:
+    engagement-days (``<engagement>:<YYYYMMDD>``), then ``totals:<engagement>``,
+    ``daily:<YYYYMMDD>`` and ``names:<_id>``. Of ``engagement_ids``, or (None) of every
+    engagement and of the all-engagement documents: one engagement at a time as
+    :func:`rebuild` goes, summing what the all-engagement documents should hold on the way.
+    ``on_progress`` as there."""
+    pks = _every_engagement_id() if engagement_ids is None else list(engagement_ids)
+    every, found = _EveryEngagement(), []
+    for pk in _reporting(pks, on_progress):
+        expected = _from_interactions(pk)
+        every.add(*expected)
+        found += _differing(pk or NO_KEY, expected, _stored(pk))
+    if engagement_ids is None:
+        days, every_totals, agents = every.documents()
+        found += _differing(EVERY_ENGAGEMENT, ({}, every_totals, agents), _stored(EVERY_ENGAGEMENT))
+        found += _daily_differences(days)
+    return sorted(found, key=_listed_order)
 
 
-def _daily_differences(raw_rows):
-    """``daily:<YYYYMMDD>`` for each all-engagement day that disagrees with ``raw_rows``."""
-    expected = daily_of(raw_rows)
+def _listed_order(key):
+    """Engagement-days first, then totals, all-engagement days and names, each sorted."""
+    kinds = ("totals:", "daily:", "names:")
+    return next((number for number, kind in enumerate(kinds, 1) if key.startswith(kind)), 0), key
+
+
+def _differing(key, expected, stored):
+    """The keys of the documents of one engagement (its totals ``_id``: ``key``) that differ
+    between ``expected`` and ``stored`` (each as :func:`_from_interactions` gives them)."""
+    (rows, want, named), (stored_rows, have, stored_named) = expected, stored
+    days = [row_id for row_id in rows.keys() | stored_rows.keys() if rows.get(row_id) != stored_rows.get(row_id)]
+    wrong_names = [f"names:{doc_id}" for doc_id in named.keys() | stored_named.keys()
+                   if named.get(doc_id) != stored_named.get(doc_id)]  # fmt: skip
+    return days + ([f"totals:{key}"] if _totals_differ(have, want) else []) + wrong_names
+
+
+def _totals_differ(have, want):
+    """Whether the stored totals ``have`` disagree with ``want`` (either None: none): in their
+    counts, or by a span that does not cover its days (a wider one is allowed)."""
+    have = have or {}
+    want = want or {"total": 0, "sentiments": {}, "hours": {}, "first": None, "last": None}
+    counts = {name: n for name, n in (have.get("sentiments") or {}).items() if n}
+    hours = {hour: n for hour, n in (have.get("hours") or {}).items() if n}
+    covers = want["first"] is None or (
+        have.get("first") is not None
+        and day_of(have["first"]) <= want["first"]
+        and day_of(have["last"]) >= want["last"]
+    )
+    return have.get("total", 0) != want["total"] or counts != want["sentiments"] or hours != want["hours"] or not covers
+
+
+def _daily_differences(expected):
+    """``daily:<YYYYMMDD>`` for each all-engagement day that disagrees with ``expected``
+    (``{day: {total, sentiments}}``)."""
     stored = {
         day_of(row["_id"]): {
             "total": row.get("total", 0),
@@ -912,38 +1067,9 @@ def _daily_differences(raw_rows):
     empty = {"total": 0, "sentiments": {}}
     return [
         f"daily:{day:%Y%m%d}"
-        for day in sorted(stored.keys() | expected.keys())
+        for day in stored.keys() | expected.keys()
         if stored.get(day, empty) != expected.get(day, empty)
     ]
-
-
-def _totals_differences(raw_rows, engagement_ids):
-    """``totals:<engagement>`` for each engagement whose totals disagree with ``raw_rows``:
-    different counts, or a span that does not cover its days (a wider one is allowed)."""
-    query = {} if engagement_ids is None else {"_id": {"$in": list(engagement_ids)}}
-    expected = totals_of(raw_rows, raw_hours({} if engagement_ids is None else {"engagementId": query["_id"]}))
-    if engagement_ids is not None:
-        expected.pop(EVERY_ENGAGEMENT, None)  # every engagement's figures come from the others too
-    stored = {row.pop("_id"): row for row in totals().find(query)}
-    wrong = []
-    for key in stored.keys() | expected.keys():
-        have = stored.get(key) or {}
-        want = expected.get(key) or {"total": 0, "sentiments": {}, "hours": {}, "first": None, "last": None}
-        counts = {name: n for name, n in (have.get("sentiments") or {}).items() if n}
-        hours = {hour: n for hour, n in (have.get("hours") or {}).items() if n}
-        covers = want["first"] is None or (
-            have.get("first") is not None
-            and day_of(have["first"]) <= want["first"]
-            and day_of(have["last"]) >= want["last"]
-        )
-        if (
-            have.get("total", 0) != want["total"]
-            or counts != want["sentiments"]
-            or hours != want["hours"]
-            or not covers
-        ):
-            wrong.append(f"totals:{key}")
-    return sorted(wrong)
 
 
 def clear():

@@ -8,8 +8,11 @@ import json
 import random
 
 import pytest
+from bson import ObjectId
 from django.core.management import CommandError, call_command
+from pymongo.errors import OperationFailure
 
+from engagements.documents import Engagement
 from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from interactions.ingest import Options, ingest_csv
@@ -143,6 +146,95 @@ def test_rebuild_repairs_corrupted_counts():
     call_command("rebuild_rollups", "--check", stdout=out)
     assert_in_step()
     assert interaction_stats() == raw_interaction_stats()
+
+
+def raw_interactions(engagement_ids, csv_name="shared.csv"):
+    """One interaction stored for each of ``engagement_ids`` (``...``: without the field)
+    around Topbox's write paths: the rollups do not count them."""
+    documents = []
+    for number, engagement_id in enumerate(engagement_ids):
+        document = {"_id": ObjectId(), "interactionDate": datetime.datetime(2024, 3, 1, number), "agentName": "Ann Lee",
+                    "sentiment": "Positive", "custom": {"csvName": csv_name}}  # fmt: skip
+        if engagement_id is not ...:
+            document["engagementId"] = engagement_id
+        documents.append(document)
+    Interaction._get_collection().insert_many(documents)
+    return documents
+
+
+def test_the_command_rebuilds_and_checks_engagement_by_engagement(interaction_commands):
+    """Every engagement's interactions read by the index, including those of engagements
+    that are not stored (deleted since; never counted, whatever their id's place among the
+    others') and those without an engagement, null or missing."""
+    synthetic.generate(clients=2, engagements=4, interactions=400, random_seed=11)
+    gone = make_engagement()
+    make_interaction(gone, agentName="Gone Agent")
+    Engagement._get_collection().delete_one({"_id": gone.pk})  # around Topbox: its totals still count it
+    without = raw_interactions([None, ..., None])
+    rollups.record(added=without)  # a null and a missing engagement: counted as one, files too
+    assert_in_step()
+    stored = sorted(row["_id"] for row in Engagement._get_collection().find({}, {"_id": 1}))
+    below, above = ObjectId("0" * 23 + "1"), ObjectId("f" * 24)
+    between = ObjectId(f"{int(str(stored[0]), 16) + 1:024x}")
+    assert between < stored[1]
+    raw_interactions([below, between, above, between, None, ...])
+    rollups.collection().update_one({"engagementId": stored[0]}, {"$inc": {"total": 2, "sentiments.Mixed": 2}})
+    rollups.totals().delete_one({"_id": stored[1]})
+    # Rollups of engagements that neither exist nor hold interactions.
+    stale_day, stale_name = ObjectId(), ObjectId()
+    rollups.collection().insert_one({"_id": f"{stale_day}:20240101", "engagementId": stale_day,
+                                     "day": datetime.datetime(2024, 1, 1), "total": 1})  # fmt: skip
+    rollups.names().insert_one({"_id": f"{stale_name}:Nobody", "engagementId": stale_name, "agentName": "Nobody",
+                                "n": 1, "sentiments": {"Positive": 1}})  # fmt: skip
+    with pytest.raises(CommandError, match="engagement-days differ"):
+        call_command("rebuild_rollups", "--check")
+    interaction_commands.clear()
+    out, err = io.StringIO(), io.StringIO()
+    call_command("rebuild_rollups", stdout=out, stderr=err)
+    assert out.getvalue().startswith("Rebuilt the daily counts")
+    # 4 + the deleted engagement + 3 never counted + 2 with rollups only + the interactions without one.
+    assert err.getvalue().splitlines()[-1].startswith("11 of 11 engagements (100%)")
+    call_command("rebuild_rollups", "--check", stdout=out, stderr=err)
+    assert out.getvalue().endswith("The daily counts match the interactions.\n")
+    reads = list(interaction_commands)
+    assert_in_step()
+    assert interaction_stats() == raw_interaction_stats()
+    assert rollups.engagement_totals([below, between, above]) == {below: 1, between: 2, above: 1}
+    assert rollups.collection().find_one({"engagementId": stale_day}) is None
+    assert rollups.names().find_one({"engagementId": stale_name}) is None
+    assert rollups.file_count("shared.csv") == 9
+    # Each read of the interactions names one engagement, or a range of ids between two.
+    assert {name for name, _ in reads} == {"aggregate", "find"}
+    for name, query in reads:
+        first = query[0]["$match"] if name == "aggregate" else query
+        assert next(iter(first)) == "engagementId", (name, query)
+        assert not isinstance(first["engagementId"], dict) or set(first["engagementId"]) <= {"$gte", "$lt", "$lte"}
+
+
+def test_a_failed_aggregation_leaves_the_engagement_as_it_was(monkeypatch):
+    synthetic.generate(clients=1, engagements=2, interactions=200, random_seed=3)
+    rollups.collection().update_many({}, {"$inc": {"total": 1}})
+
+    def stored(pk):
+        return (rollups.stored_counts({"engagementId": pk}), rollups.totals().find_one({"_id": pk}),
+                list(rollups.names().find({"engagementId": pk})))  # fmt: skip
+
+    before = {engagement.pk: stored(engagement.pk) for engagement in Engagement.objects}
+    raw_files, asked = rollups._raw_files, []
+
+    def failing(match):  # on the second engagement, after its other aggregations
+        asked.append(match["engagementId"])
+        if len(asked) == 2:
+            raise OperationFailure("operation cancelled")
+        return raw_files(match)
+
+    monkeypatch.setattr(rollups, "_raw_files", failing)
+    with pytest.raises(OperationFailure):
+        rollups.rebuild()
+    first, second = asked
+    assert stored(second) == before[second]
+    assert stored(first) != before[first]
+    assert rollups.differences([first]) == []
 
 
 @pytest.mark.parametrize(
