@@ -196,3 +196,9 @@ def is_running(pid):
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+def is_secantusdb(database):
+    """Whether ``database`` (a pymongo Database) is served by SecantusDB, the embedded server
+    (tests that document its known differences from MongoDB mark themselves with this)."""
+    return "secantusVersion" in database.client.admin.command("buildInfo")

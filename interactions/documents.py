@@ -43,6 +43,7 @@ class Interaction(Document):
             ("engagementId", "-interactionDate", "-id"),
             ("-interactionDate", "-id"),
             ("agentName", "-interactionDate", "-id"),
+            ("engagementId", "agentName", "id"),  # pages by agent of chosen engagements
             ("sentiment", "-interactionDate", "-id"),  # the admin's sentiment filter
             ("custom.csvName", "-interactionDate", "-id"),  # the admin's search by CSV file name
             # One interaction per CSV row: re-ingesting a file adds nothing (interactions.ingest).

@@ -103,7 +103,11 @@ class InteractionViewSet(DocumentViewSet):
         if start is UNPLACED or False in (engagements, sentiments, agents):
             return None
         bound = rollups.agent_bound(engagements, sentiments, start, needed, descending, agents)
-        return None if bound is None else {AGENT: {"$gte" if descending else "$lte": bound}}
+        if bound is None:
+            return None
+        # Through ``bound``: below the next string up, as SecantusDB 0.7.0b3 reads a $lte on
+        # the (engagement, agent, id) index as $lt.
+        return {AGENT: {"$gte": bound} if descending else {"$lt": bound + "\x00"}}
 
     def date_window(self, query, segment, needed):
         """Where the next ``needed`` interactions of a page by date lie, from the daily counts

@@ -8,10 +8,13 @@ import random
 from urllib.parse import urlsplit
 
 import pytest
+from bson import ObjectId
 
+from devtools.embedded import is_secantusdb
 from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from sampledata.factories import insert_interactions, make_client, make_engagement
+from topbox import mongo
 
 START = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
 # Ordered by code point, as MongoDB orders strings: "bo" after "Dee", "Émile" last; None first.
@@ -141,10 +144,14 @@ def test_a_page_by_agent_reads_the_first_agents_not_the_collection(
         bounded = [f for f in interaction_finds if isinstance(f.get("agentName"), dict) and "$in" not in f["agentName"]]
         url, params = body["next"], {}
     assert bounded, interaction_finds
-    # First where the embedded server looks for an index; after the engagements, whose index reads fewer.
+    # First, where the embedded server looks for an index; with engagements chosen, one
+    # query per engagement, on the (engagement, agent) index.
     assert all(next(iter(f)) == ("engagementId" if scoped else "agentName") for f in bounded), bounded
-    examined = Interaction._get_collection().count_documents({"agentName": bounded[-1]["agentName"]})
-    assert 5 < examined < Interaction.objects.count() / 3
+    if scoped:
+        assert all(isinstance(f["engagementId"], ObjectId) for f in bounded), bounded
+    candidates = {key: bounded[-1][key] for key in ("engagementId", "agentName") if key in bounded[-1]}
+    examined = Interaction._get_collection().count_documents(candidates)  # what the index yields
+    assert 0 < examined < Interaction.objects.count() / 3
 
 
 @pytest.mark.parametrize("params", [{"client": None}, {"client": None, "to": "2024-03-20"}])
@@ -281,3 +288,19 @@ def test_the_day_profile_places_shares_and_offsets_both_ways():
     assert office.offset_at(0) == datetime.timedelta(0)  # the earliest offset: the night before counts as nothing
     for share in (0.1, 0.33, 0.9):
         assert office.share_before(office.offset_at(share)) == pytest.approx(share)
+
+
+def test_a_lte_bound_on_the_engagement_agent_index_includes_the_bound(request):
+    """Why a window by agent is written ``$lt`` the next string up rather than ``$lte``."""
+    engagement = make_engagement()
+    insert_interactions([(engagement, START, name, None) for name in ("Ann", "Bo", "Bo", "Cy")])
+    if is_secantusdb(mongo.database()):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="SecantusDB 0.7.0b3 applies a $lte bound on the agent name of the (engagementId, agentName, "
+                "_id) index as $lt: the interactions of the bound's agent are not returned.",
+            )
+        )
+    query = {"engagementId": engagement.pk, "agentName": {"$lte": "Bo"}}
+    assert Interaction._get_collection().count_documents(query) == 3

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from devtools.embedded import is_secantusdb
 from interactions import rollups
 from interactions.documents import Interaction
 from interactions.stats import StatsError, interaction_stats, stats_pipeline
@@ -273,10 +274,6 @@ def plan_stages(pipeline):
     return set(stages)
 
 
-def is_secantusdb():
-    return "secantusVersion" in mongo.database().client.admin.command("buildInfo")
-
-
 @pytest.mark.parametrize(
     "scope",
     [
@@ -292,7 +289,7 @@ def test_the_match_uses_an_index(world, scope, request):
         "range": stats_pipeline(start=at(2025, 1, 1), end=at(2025, 1, 8)),
         "client": stats_pipeline(ids[:2], start=at(2025, 1, 1)),
     }[scope]
-    if scope == "client" and is_secantusdb():
+    if scope == "client" and is_secantusdb(mongo.database()):
         request.applymarker(
             pytest.mark.xfail(
                 strict=True,
@@ -312,7 +309,7 @@ def test_a_gte_bound_on_the_engagement_date_index_includes_the_bound(request):
     engagement = make_engagement()
     collection = Interaction._get_collection()
     collection.insert_many([{"engagementId": engagement.pk, "interactionDate": at(2024, 3, d)} for d in (3, 4, 5)])
-    if is_secantusdb():
+    if is_secantusdb(mongo.database()):
         request.applymarker(
             pytest.mark.xfail(
                 strict=True,

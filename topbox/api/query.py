@@ -5,6 +5,7 @@ to the paginator. Topbox reads raw documents through pymongo, so what travels th
 is this small immutable value; only the paginator and ``get_object()`` run it.
 """
 
+import datetime
 import heapq
 import itertools
 from dataclasses import dataclass, replace
@@ -26,7 +27,7 @@ class Query:
     # window(query, segment, needed): a filter fragment narrowing ``segment`` to where the
     # next ``needed`` documents are expected (from counts kept elsewhere), or None: a
     # one-sided range on the ordering's field, $gt or $lt at a whole millisecond for a
-    # date, else $lte or $gte (see _beyond).
+    # date, else $lt or $gte (see _beyond).
     window: object = None
     # counter(query): the number of documents the query matches, from counts kept
     # elsewhere, or None when they cannot say (the documents are then counted).
@@ -107,16 +108,18 @@ class Query:
 
 def _beyond(window):
     """The part of the order past a window's edge (``[]`` for no window): the complement of
-    ``{field: {"$lte" | "$gte": value}}``, or of ``{field: {"$gt" | "$lt": instant}}``
-    among dates stored to the millisecond, written with ``$lt`` and ``$gt`` only (see
-    :func:`topbox.dates.at_or_after`)."""
+    ``{field: {"$gt" | "$lt": instant}}`` among dates stored to the millisecond, written
+    without ``$gte`` (see :func:`topbox.dates.at_or_after`), or of ``{field: {"$lt" |
+    "$gte": value}}``."""
     if window is None:
         return []
     ((field, condition),) = window.items()
     ((operator, value),) = condition.items()
-    if operator in ("$lte", "$gte"):
-        return [{field: {"$gt" if operator == "$lte" else "$lt": value}}]
-    return [{field: {"$lt": value + ONE_MILLISECOND} if operator == "$gt" else at_or_after(value)}]
+    if operator == "$gte":
+        return [{field: {"$lt": value}}]
+    if operator == "$gt":  # (a date)
+        return [{field: {"$lt": value + ONE_MILLISECOND}}]
+    return [{field: at_or_after(value) if isinstance(value, datetime.datetime) else {"$gte": value}}]
 
 
 def fan_out(query, field):
