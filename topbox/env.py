@@ -98,7 +98,7 @@ def get_database(name, default):
 
 # CACHE_URL schemes: every one but locmem is shared by all the processes that use it.
 _CACHE_BACKENDS = {
-    "db": "django.core.cache.backends.db.DatabaseCache",
+    "db": "topbox.cache.DatabaseCache",  # Django's, reading with less work per call
     "redis": "django.core.cache.backends.redis.RedisCache",
     "rediss": "django.core.cache.backends.redis.RedisCache",
     "locmem": "django.core.cache.backends.locmem.LocMemCache",

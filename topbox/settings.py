@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "topbox.security.ContentSecurityPolicyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "topbox.messages.MessageMiddleware",  # Django's, its storage made on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -180,6 +180,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "topbox.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "topbox.api.schema.AutoSchema",
     "DEFAULT_METADATA_CLASS": "topbox.api.metadata.DocumentMetadata",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "topbox.api.negotiation.ContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
         "topbox.api.throttling.AnonRateThrottle",
         "topbox.api.throttling.UserRateThrottle",

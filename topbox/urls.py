@@ -32,7 +32,7 @@ urlpatterns = [
     # first. The admin's pickers (topbox.api.choices) before the router's /<collection>/<id>.
     re_path(r"^clients/choices/?$", ChoicesView.as_view(choices=client_choices), name="client-choices"),
     re_path(r"^engagements/choices/?$", ChoicesView.as_view(choices=engagement_choices), name="engagement-choices"),
-    path("", include(router.urls)),
+    *router.urls,
     # The statistics dashboard: in the admin for staff, and for a client's team.
     path("admin/dashboard/", admin.site.admin_view(pages.admin_dashboard), name="admin-dashboard"),
     path(

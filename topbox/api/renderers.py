@@ -21,7 +21,8 @@ class ExtendedJSONRenderer(renderers.BaseRenderer):
         if data is None:
             return b""
         indent = (renderer_context or {}).get("indent")
-        if accepted_media_type:  # `Accept: application/json; indent=2` pretty-prints, as DRF's does
+        # `Accept: application/json; indent=2` pretty-prints, as DRF's does (no ";": no parameters)
+        if accepted_media_type and ";" in accepted_media_type:
             _, params = renderers.parse_header_parameters(accepted_media_type)
             if re.fullmatch(r"[0-8]", params.get("indent", "")):
                 indent = int(params["indent"])

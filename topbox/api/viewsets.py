@@ -17,7 +17,6 @@ import hashlib
 from dataclasses import dataclass
 
 import bson
-from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -333,7 +332,6 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         if isinstance(getattr(response, "accepted_renderer", None), CSVRenderer):
             # An error answering a CSV request: the API's JSON error body.
             response.accepted_renderer, response.accepted_media_type = ExtendedJSONRenderer(), "application/json"
-        patch_vary_headers(response, ["Accept"])
         return response
 
 

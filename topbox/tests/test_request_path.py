@@ -1,17 +1,28 @@
 """What a token request costs Topbox on the way to the view: one shared-cache read, one
-URL resolution; and that revoking still takes effect at once."""
+URL resolution, no message storage, content negotiation without parsing; and that
+revoking still takes effect at once."""
 
 import contextvars
 
 import pytest
+from django.contrib import messages
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import empty
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
 
 from sampledata.factories import make_interaction
 from topbox import middleware
 from topbox.api.authentication import CachedTokenAuthentication, cache_key
+from topbox.api.negotiation import ContentNegotiation
+from topbox.api.renderers import BrowsableAPIRenderer, CSVRenderer, ExtendedJSONRenderer
+from topbox.messages import MessageMiddleware
 
 
 @pytest.fixture
@@ -89,3 +100,51 @@ def test_a_request_through_asgi_has_its_deadline_too(staff_api, settings):
     settings.MONGO_QUERY_TIMEOUT_MS = 1000
     assert get().status_code == 200
     assert staff_api.get(url).status_code == 200  # nothing of that deadline is left here
+
+
+def test_an_api_request_makes_no_message_storage(staff_api):
+    """The admin's messages still work (see its tests); a request that never uses them
+    does not make their storage (topbox.messages)."""
+    response = staff_api.get(f"/interactions/{make_interaction().pk}")
+    assert response.status_code == 200
+    assert response.wsgi_request._messages._wrapped is empty
+
+
+def test_a_message_added_is_stored_and_read_by_the_next_request(rf):
+    """Made on first use, the storage is Django's: what a view adds reaches the next page."""
+
+    def add(request):
+        messages.info(request, "Saved.")
+        return HttpResponse()
+
+    def read(request):
+        return HttpResponse(" ".join(str(message) for message in messages.get_messages(request)))
+
+    def through_middleware(view, request):
+        SessionMiddleware(view).process_request(request)
+        return MessageMiddleware(view)(request)
+
+    stored = through_middleware(add, rf.get("/"))
+    next_request = rf.get("/")
+    next_request.COOKIES.update({name: morsel.value for name, morsel in stored.cookies.items()})
+    assert through_middleware(read, next_request).content == b"Saved."
+    assert through_middleware(read, rf.get("/")).content == b""
+
+
+RENDERERS = [ExtendedJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+ACCEPT = ["application/json", "text/html", "text/csv", "*/*", "text/html;q=0.5, application/json",
+          "application/json; indent=2", "application/xml", ""]  # fmt: skip
+
+
+@pytest.mark.parametrize("accept", ACCEPT)
+@pytest.mark.parametrize(("query", "suffix"), [("", None), ("?format=json", None), ("?format=api", None), ("", "csv")])
+def test_content_negotiation_selects_what_drfs_selects(rf, accept, query, suffix):
+    def selected(negotiation):
+        request = Request(rf.get(f"/interactions{query}", HTTP_ACCEPT=accept))
+        try:
+            renderer, media_type = negotiation.select_renderer(request, [r() for r in RENDERERS], suffix)
+        except NotAcceptable:
+            return NotAcceptable
+        return type(renderer), media_type
+
+    assert selected(ContentNegotiation()) == selected(DefaultContentNegotiation())

@@ -43,8 +43,8 @@ def test_without_database_url_the_default_is_used(monkeypatch):
     ("url", "backend", "location"),
     [
         ("redis://redis:6379/0", "django.core.cache.backends.redis.RedisCache", "redis://redis:6379/0"),
-        ("db://", "django.core.cache.backends.db.DatabaseCache", "topbox_cache"),
-        ("db://other_table", "django.core.cache.backends.db.DatabaseCache", "other_table"),
+        ("db://", "topbox.cache.DatabaseCache", "topbox_cache"),
+        ("db://other_table", "topbox.cache.DatabaseCache", "other_table"),
         ("locmem://", "django.core.cache.backends.locmem.LocMemCache", ""),
     ],
 )
@@ -54,7 +54,7 @@ def test_cache_url_selects_the_backend(monkeypatch, url, backend, location):
 
 
 def test_the_default_cache_is_shared_by_every_process():
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert settings.CACHES["default"]["BACKEND"] == "topbox.cache.DatabaseCache"
 
 
 @pytest.mark.parametrize(
