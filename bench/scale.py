@@ -124,16 +124,24 @@ class Bench:
 
     def raw_agent_page(self, match, rows):
         """The page ``rows`` of ``match`` by agent name (ascending): the first agent's rows
-        from the page's first, then the agents after it through the page's last."""
+        from the page's first, then the agents after it through the page's last (``$lt`` the
+        next string up: see ``InteractionViewSet.agent_window``); one query per engagement of
+        an ``$in``, merged, as the API sends them."""
+        from topbox.api.filters import merge
+        from topbox.api.pagination import both_ways
+        from topbox.api.query import fan_out
+
         first, last = rows[0], rows[-1]
-        sort = [("agentName", 1), ("_id", 1)]
-        parts = [{"agentName": first["agentName"], "_id": {"$gte": first["_id"]}, **match}]
+        ordering = both_ways("agentName")["agentName"]
+        # The agent's condition first, where the embedded server looks for an index.
+        parts = [merge([{"agentName": first["agentName"], "_id": {"$gte": first["_id"]}}, match])]
         if last["agentName"] != first["agentName"]:
-            parts.append({"agentName": {"$gt": first["agentName"], "$lte": last["agentName"]}, **match})
+            parts.append(merge([{"agentName": {"$gt": first["agentName"], "$lt": last["agentName"] + "\x00"}}, match]))
+        queries = [query for part in parts for query in fan_out(part, "agentName")]
 
         def run():
-            return list(itertools.islice(itertools.chain.from_iterable(
-                self.collection.find(part).sort(sort).limit(len(rows)) for part in parts), len(rows)))  # fmt: skip
+            pages = [self.collection.find(query).sort(ordering.sort).limit(len(rows)) for query in queries]
+            return sorted(itertools.chain.from_iterable(pages), key=ordering.key)[: len(rows)]
 
         if [row["_id"] for row in run()] != [row["_id"] for row in rows]:
             print(f"  (the raw query by agent for {match} found other rows than the page)")
