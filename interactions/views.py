@@ -21,6 +21,7 @@ from interactions.ingest import Columns, Options, ingest_csv
 from interactions.selectors import client_interactions, visible_interactions
 from interactions.serializers import InteractionSerializer
 from interactions.stats import INTERVALS, interaction_stats
+from interactions.windows import AGENT, AGENT_ORDERINGS, UNPLACED, agent_window, segment_start
 from topbox import mongo
 from topbox.api.fields import DATE_SCHEMA
 from topbox.api.filters import values
@@ -33,7 +34,6 @@ from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
 from topbox.dates import ONE_MILLISECOND, at_or_after, to_utc
 
 DATE = "interactionDate"
-AGENT = "agentName"
 INTERACTION_PARENTS = (
     ParentRoute("client_pk", Client, visible_clients),
     ParentRoute("engagement_pk", Engagement, visible_engagements),
@@ -46,13 +46,7 @@ class InteractionViewSet(DocumentViewSet):
     serializer_class = InteractionSerializer
     filter_class = InteractionFilter
     # Nullable: documents written around the API (a raw import) may lack a date.
-    # By agent: no index holds the agent's name after the filters' fields, so its window
-    # leads; but not before engagements chosen: the window holds every client's agents of
-    # those names, the (engagement, date) index only the engagements' interactions.
-    orderings = {
-        **both_ways(DATE, nullable=True),
-        **both_ways(AGENT, nullable=True, leads=True, leads_unless=("engagementId",)),
-    }
+    orderings = {**both_ways(DATE, nullable=True), **AGENT_ORDERINGS}
     default_ordering = "-interactionDate"
     parent_routes = INTERACTION_PARENTS
 
@@ -86,28 +80,8 @@ class InteractionViewSet(DocumentViewSet):
     def window(self, query, segment, needed):
         """Where the next ``needed`` interactions of a page lie (see :class:`topbox.api.query.Query`)."""
         if query.ordering.field == AGENT:
-            return self.agent_window(query, segment, needed)
+            return agent_window(query, segment, needed)
         return self.date_window(query, segment, needed)
-
-    def agent_window(self, query, segment, needed):
-        """The agents whose interactions hold the next ``needed`` of a page by agent, from
-        the agents' counts (:func:`interactions.rollups.agent_bound`): a bound on
-        ``agentName`` for the first page, or for the part of a later page beyond the
-        cursor's agent. The counts are over all time: a date range or other filters only
-        make the window hold fewer, and the paginator then widens it."""
-        descending = query.ordering.direction == -1
-        start = segment_start(segment, AGENT, descending)
-        engagements, sentiments, agents = (
-            values(query.filter, field) for field in ("engagementId", "sentiment", AGENT)
-        )
-        if start is UNPLACED or False in (engagements, sentiments, agents):
-            return None
-        bound = rollups.agent_bound(engagements, sentiments, start, needed, descending, agents)
-        if bound is None:
-            return None
-        # Through ``bound``: below the next string up, as SecantusDB 0.7.0b3 reads a $lte on
-        # the (engagement, agent, id) index as $lt.
-        return {AGENT: {"$gte": bound} if descending else {"$lt": bound + "\x00"}}
 
     def date_window(self, query, segment, needed):
         """Where the next ``needed`` interactions of a page by date lie, from the daily counts
@@ -147,22 +121,6 @@ class InteractionViewSet(DocumentViewSet):
     def perform_destroy(self, instance):
         super().perform_destroy(instance)
         rollups.record(removed=[instance])
-
-
-UNPLACED = object()
-
-
-def segment_start(segment, field, descending, first=None):
-    """Where ``segment`` of a page ordered by ``field`` starts: ``first`` for a first page
-    (everything, or past the missing values), the cursor's value for the part of a later
-    page beyond it; UNPLACED for the rest (a cursor's ties, the missing values: equalities,
-    which read just those)."""
-    if not segment or segment == {field: {"$ne": None}}:
-        return first
-    condition = segment.get(field)
-    if set(segment) == {field} and isinstance(condition, dict) and list(condition) == ["$lt" if descending else "$gt"]:
-        return condition["$lt" if descending else "$gt"]
-    return UNPLACED
 
 
 def date_range(condition):

@@ -1,16 +1,57 @@
-"""Where interactions lie by date, from the daily counts: what the admin's keyset pages
-start their windows from (:class:`topbox.admin.keyset.Windows`)."""
+"""Where interactions lie, from the counts: by date, what the admin's keyset pages start
+their windows from (:class:`topbox.admin.keyset.Windows`); by agent name, the window of
+a page (:func:`agent_window`) for the API's pages and the admin's."""
 
 import datetime
+from dataclasses import replace
 from functools import cached_property
 
 from interactions import rollups
 from interactions.documents import SENTIMENTS
 from topbox.admin.keyset import Windows
 from topbox.api.filters import values
+from topbox.api.pagination import both_ways
 
 DATE = "interactionDate"
+AGENT = "agentName"
 ONE_DAY = datetime.timedelta(days=1)
+# By agent: no index holds the agent's name after the filters' fields, so its window
+# leads; but not before engagements chosen: the window holds every client's agents of
+# those names, the (engagement, agent, id) index only the engagements' interactions.
+AGENT_ORDERINGS = both_ways(AGENT, nullable=True, leads=True, leads_unless=("engagementId",))
+UNPLACED = object()
+
+
+def segment_start(segment, field, descending, first=None):
+    """Where ``segment`` of a page ordered by ``field`` starts: ``first`` for a first page
+    (everything, or past the missing values), the cursor's value for the part of a later
+    page beyond it; UNPLACED for the rest (a cursor's ties, the missing values: equalities,
+    which read just those)."""
+    if not segment or segment == {field: {"$ne": None}}:
+        return first
+    condition = segment.get(field)
+    if set(segment) == {field} and isinstance(condition, dict) and list(condition) == ["$lt" if descending else "$gt"]:
+        return condition["$lt" if descending else "$gt"]
+    return UNPLACED
+
+
+def agent_window(query, segment, needed):
+    """The agents whose interactions hold the next ``needed`` of a page by agent (a
+    :class:`topbox.api.query.Query` window), from the agents' counts
+    (:func:`interactions.rollups.agent_bound`): a bound on ``agentName`` for the first page,
+    or for the part of a later page beyond the cursor's agent. The counts are over all
+    time: a date range or other filters only make the window hold fewer, and it widens."""
+    descending = query.ordering.direction == -1
+    start = segment_start(segment, AGENT, descending)
+    engagements, sentiments, agents = (values(query.filter, field) for field in ("engagementId", "sentiment", AGENT))
+    if start is UNPLACED or False in (engagements, sentiments, agents):
+        return None
+    bound = rollups.agent_bound(engagements, sentiments, start, needed, descending, agents)
+    if bound is None:
+        return None
+    # Through ``bound``: below the next string up, as SecantusDB 0.7.0b3 reads a $lte on
+    # the (engagement, agent, id) index as $lt.
+    return {AGENT: {"$gte": bound} if descending else {"$lt": bound + "\x00"}}
 
 
 class InteractionWindows(Windows):
@@ -49,6 +90,13 @@ class InteractionWindows(Windows):
             if held and first is not None and last is not None:
                 return max((last - first) * min(1.0, 1.25 * needed / held), datetime.timedelta(hours=1))
         return None
+
+    def window_for(self, ordering):
+        """By agent name: that ordering as the API pages with it, and :func:`agent_window`."""
+        if ordering.field != AGENT:
+            return None
+        paged = AGENT_ORDERINGS[AGENT]
+        return replace(ordering, leads=paged.leads, leads_unless=paged.leads_unless), agent_window
 
     def _span(self, engagement_ids):
         first, last = rollups.span(engagement_ids)

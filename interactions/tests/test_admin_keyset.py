@@ -120,13 +120,26 @@ def test_oldest_first_pages_too(admin_client, data):
     assert walk(admin_client, "o=1", "previous") == want
 
 
+@pytest.mark.parametrize("scope", SCOPES)
 @pytest.mark.parametrize("order", ["o=2", "o=-2"])
-def test_pages_sorted_by_agent_too(admin_client, data, order):
-    rows = list(Interaction._get_collection().find({}, {"agentName": 1}))
+def test_pages_sorted_by_agent_too(admin_client, data, order, scope):
+    query, match = SCOPES[scope](*data)
+    rows = list(Interaction._get_collection().find(match, {"agentName": 1}))
     rows.sort(key=lambda r: (r.get("agentName") is not None, r.get("agentName"), r["_id"]), reverse=order == "o=-2")
     want = [row["_id"] for row in rows]
-    assert walk(admin_client, order, "next") == want
-    assert walk(admin_client, order, "previous") == want
+    assert walk(admin_client, f"{query}&{order}".lstrip("&"), "next") == want
+    assert walk(admin_client, f"{query}&{order}".lstrip("&"), "previous") == want
+
+
+def test_a_page_sorted_by_agent_reads_a_window_of_agents(admin_client, data, interaction_finds):
+    """As the API's pages by agent: bounded by the agents the counts say hold the page
+    (descending: ascending, the records without an agent come first)."""
+    response = admin_client.get(f"{URL}?o=-2")
+    assert response.status_code == 200
+    bounded = [f for f in interaction_finds if isinstance(f.get("agentName"), dict)]
+    assert bounded, interaction_finds
+    examined = Interaction._get_collection().count_documents({"agentName": bounded[0]["agentName"]})
+    assert 0 < examined < Interaction.objects.count() / 3
 
 
 def test_newer_from_a_deep_page_goes_back_exactly(admin_client, data):

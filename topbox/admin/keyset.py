@@ -3,7 +3,8 @@
 A page is the ``per_page`` documents after (or before) the last one shown, in the list's
 ordering (a field, then ``_id``), read through the API's cursor segments
 (:meth:`topbox.api.pagination.Ordering.after`), so that a page deep in the list costs what
-the first one does, unlike ``skip``. On a date ordering each segment is read within a date
+the first one does, unlike ``skip``. By agent name, a segment is read as the API reads
+its pages (:meth:`Windows.window_for`). On a date ordering each segment is read within a date
 window that starts a day wide at the cursor (or at the data's edge, which a
 :class:`Windows` says, e.g. from daily counts) and widens by what it held until it holds
 the page (a galloping search): the server reads about a page, not everything beyond the
@@ -21,6 +22,7 @@ from django.core import signing
 from topbox import extjson
 from topbox.api.filters import merge
 from topbox.api.pagination import Ordering, cursor_salt, encode_cursor
+from topbox.api.query import Query
 from topbox.dates import at_or_after
 
 # The navigation's parameters (kept out of the list filters).
@@ -49,6 +51,11 @@ class Windows:
 
     def first_span(self, branch, start, needed, descending):
         """A timedelta from ``start`` expected to hold ``needed`` documents of ``branch``, or None."""
+        return None
+
+    def window_for(self, ordering):
+        """For an ordering on another field than the date: ``(ordering, window)``, the ordering
+        as the API pages with it and its window (see :class:`topbox.api.query.Query`), or None."""
         return None
 
 
@@ -133,6 +140,9 @@ def _find(collection, query, ordering, limit, projection):
 def _fetch_segment(collection, query, ordering, segment, limit, windows, projection):
     """The segment's documents, within one window for every branch (sized by all of them
     together, so that the branches read about a page between them, not a page each)."""
+    paged = windows.window_for(ordering) if windows is not None else None
+    if paged is not None:  # (as the API reads its pages)
+        return Query(collection, query, projection, paged[0], window=paged[1]).find_windowed(segment, limit)
     selection, query = query, merge([query, segment])
     condition = query.get(ordering.field, {})
     if windows is None or windows.field != ordering.field or "$and" in query or not _is_range(condition):
