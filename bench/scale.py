@@ -13,7 +13,7 @@ of ``--repeat`` requests for:
   an agent search; the first, 20th and previous ordered by agent name (``ordering=agentName``),
   unfiltered, by client and by sentiment;
 * ``count=true`` (unfiltered, a client, an agent, a search); a detail GET; the admin
-  changelist (unfiltered, filtered, searched, deep); the picker's search; statistics of
+  changelist (unfiltered, filtered, searched, sorted by agent, deep); the picker's search; statistics of
   everything, a client and an engagement by day, week and month.
 
 Next to each, the p50 of the cheapest raw pymongo query that gives the same answer on the
@@ -122,26 +122,29 @@ class Bench:
             print(f"  (the raw query for {match} found other rows than the page: ties at its edges)")
         return run
 
-    def raw_agent_page(self, match, rows):
-        """The page ``rows`` of ``match`` by agent name (ascending): the first agent's rows
-        from the page's first, then the agents after it through the page's last (``$lt`` the
-        next string up: see ``InteractionViewSet.agent_window``); one query per engagement of
-        an ``$in``, merged, as the API sends them."""
+    def raw_agent_page(self, match, rows, descending=False):
+        """The page ``rows`` of ``match`` by agent name: the first agent's rows from the
+        page's first, then the agents after it through the page's last (ascending, ``$lt``
+        the next string up: see ``interactions.windows.agent_window``); one query per
+        engagement of an ``$in``, merged, as the API sends them."""
         from topbox.api.filters import merge
         from topbox.api.pagination import both_ways
         from topbox.api.query import fan_out
 
         first, last = rows[0], rows[-1]
-        ordering = both_ways("agentName")["agentName"]
+        ordering = both_ways("agentName")["-agentName" if descending else "agentName"]
+        ties = {"agentName": first["agentName"], "_id": {"$lte" if descending else "$gte": first["_id"]}}
+        beyond = ({"$lt": first["agentName"], "$gte": last["agentName"]} if descending
+                  else {"$gt": first["agentName"], "$lt": last["agentName"] + "\x00"})  # fmt: skip
         # The agent's condition first, where the embedded server looks for an index.
-        parts = [merge([{"agentName": first["agentName"], "_id": {"$gte": first["_id"]}}, match])]
+        parts = [merge([ties, match])]
         if last["agentName"] != first["agentName"]:
-            parts.append(merge([{"agentName": {"$gt": first["agentName"], "$lt": last["agentName"] + "\x00"}}, match]))
+            parts.append(merge([{"agentName": beyond}, match]))
         queries = [query for part in parts for query in fan_out(part, "agentName")]
 
         def run():
             pages = [self.collection.find(query).sort(ordering.sort).limit(len(rows)) for query in queries]
-            return sorted(itertools.chain.from_iterable(pages), key=ordering.key)[: len(rows)]
+            return sorted(itertools.chain.from_iterable(pages), key=ordering.key, reverse=descending)[: len(rows)]
 
         if [row["_id"] for row in run()] != [row["_id"] for row in rows]:
             print(f"  (the raw query by agent for {match} found other rows than the page)")
@@ -294,6 +297,9 @@ class Bench:
                 rows = self.newest(api_params)
             self.measure(f"admin changelist, {label}", size, lambda params=params: self.get(self.admin, admin, params),
                          self.raw_page(match, rows))  # fmt: skip
+        by_agent = self.json("/interactions", {"ordering": "-agentName", "page_size": ADMIN_PAGE})["results"]
+        self.measure("admin changelist, sorted by agent", size, lambda: self.get(self.admin, admin, {"o": "-2"}),
+                     self.raw_agent_page({}, by_agent, descending=True))  # fmt: skip
         deep = self.deep_admin_url(admin)
         if deep:  # (the same rows as the API's 20th page of everything: 50 a page, newest first)
             raw = self.raw_page({}, self.twentieth["unfiltered"]) if "unfiltered" in self.twentieth else None
