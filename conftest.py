@@ -182,14 +182,17 @@ def client_api_for(db):
 
 
 @contextlib.contextmanager
-def _listening(mongo_uri, on_started):
-    """Connected with a listener calling ``on_started(event)`` for each command sent; then
-    as before."""
+def _recording(mongo_uri, entry):
+    """Connected with a listener appending ``entry(event)`` (unless None) to the list
+    yielded, for each command sent; then as before."""
     from pymongo import monitoring
+
+    sent = []
 
     class Listener(monitoring.CommandListener):
         def started(self, event):
-            on_started(event)
+            if (item := entry(event)) is not None:
+                sent.append(item)
 
         def succeeded(self, event):
             pass
@@ -198,45 +201,45 @@ def _listening(mongo_uri, on_started):
             pass
 
     mongo.connect(mongo_uri, event_listeners=[Listener()])
-    yield
+    yield sent
     mongo.connect(mongo_uri)
+
+
+def _command(event):
+    if event.command_name not in ("hello", "isMaster", "ping", "endSessions"):
+        return event.command_name, event.command.get(event.command_name)
+    return None
+
+
+def _interaction_find(event):
+    if event.command_name == "find" and event.command.get("find") == "interaction":
+        return event.command.get("filter", {})
+    return None
+
+
+def _interaction_command(event):
+    command = event.command
+    if command.get(event.command_name) == "interaction":
+        return event.command_name, command.get("filter", command.get("pipeline"))
+    return None
 
 
 @pytest.fixture
 def mongo_commands(mongo_uri):
     """The names of the MongoDB commands sent while the test runs (``list`` of ``(name, collection)``)."""
-    sent = []
-
-    def record(event):
-        if event.command_name not in ("hello", "isMaster", "ping", "endSessions"):
-            sent.append((event.command_name, event.command.get(event.command_name)))
-
-    with _listening(mongo_uri, record):
+    with _recording(mongo_uri, _command) as sent:
         yield sent
 
 
 @pytest.fixture
 def interaction_finds(mongo_uri):
     """The filters of the ``find`` commands sent to the interaction collection."""
-    filters = []
-
-    def record(event):
-        if event.command_name == "find" and event.command.get("find") == "interaction":
-            filters.append(event.command.get("filter", {}))
-
-    with _listening(mongo_uri, record):
-        yield filters
+    with _recording(mongo_uri, _interaction_find) as sent:
+        yield sent
 
 
 @pytest.fixture
 def interaction_commands(mongo_uri):
     """``(name, filter or pipeline)`` of each command sent to the interaction collection."""
-    sent = []
-
-    def record(event):
-        command = event.command
-        if command.get(event.command_name) == "interaction":
-            sent.append((event.command_name, command.get("filter", command.get("pipeline"))))
-
-    with _listening(mongo_uri, record):
+    with _recording(mongo_uri, _interaction_command) as sent:
         yield sent

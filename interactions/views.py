@@ -21,10 +21,17 @@ from interactions.ingest import Columns, Options, ingest_csv
 from interactions.selectors import client_interactions, visible_interactions
 from interactions.serializers import InteractionSerializer
 from interactions.stats import INTERVALS, interaction_stats
-from interactions.windows import AGENT, AGENT_ORDERINGS, UNPLACED, agent_window, segment_start
+from interactions.windows import (
+    AGENT,
+    AGENT_ORDERINGS,
+    DATE,
+    UNPLACED,
+    agent_window,
+    counted_values,
+    segment_start,
+)
 from topbox import mongo
 from topbox.api.fields import DATE_SCHEMA
-from topbox.api.filters import values
 from topbox.api.pagination import both_ways
 from topbox.api.parsers import CSVParser
 from topbox.api.permissions import IsStaff
@@ -33,7 +40,6 @@ from topbox.api.serializers import BooleanParamField, ChoiceParamField, QueryPar
 from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
 from topbox.dates import ONE_MILLISECOND, at_or_after, to_utc
 
-DATE = "interactionDate"
 INTERACTION_PARENTS = (
     ParentRoute("client_pk", Client, visible_clients),
     ParentRoute("engagement_pk", Engagement, visible_engagements),
@@ -67,8 +73,8 @@ class InteractionViewSet(DocumentViewSet):
         sentiments and agents (:func:`interactions.rollups.agent_count`); else None."""
         if set(query.filter) - {"engagementId", "sentiment", AGENT, DATE}:
             return None
-        engagements, sentiments = values(query.filter, "engagementId"), values(query.filter, "sentiment")
-        agents, dates = values(query.filter, AGENT), date_range(query.filter.get(DATE))
+        engagements, sentiments, agents = counted_values(query.filter)
+        dates = date_range(query.filter.get(DATE))
         if engagements is False or sentiments is False or agents is False or dates is None:
             return None
         if agents is None:
@@ -95,9 +101,7 @@ class InteractionViewSet(DocumentViewSet):
         descending = query.ordering.direction == -1
         dates = date_range(query.filter.get(DATE)) or (None, None)  # the list's own from/to
         start = segment_start(segment, DATE, descending, first=dates[1] if descending else dates[0])
-        engagements, sentiments, agents = (
-            values(query.filter, field) for field in ("engagementId", "sentiment", AGENT)
-        )
+        engagements, sentiments, agents = counted_values(query.filter)
         if start is UNPLACED or engagements is False or sentiments is False:
             return None
         bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates,

@@ -22,6 +22,12 @@ AGENT_ORDERINGS = both_ways(AGENT, nullable=True, leads=True, leads_unless=("eng
 UNPLACED = object()
 
 
+def counted_values(query):
+    """``(engagements, sentiments, agents)`` that ``query`` allows, as the counts describe
+    them (:func:`topbox.api.filters.values`: None for any, a list, False for another condition)."""
+    return tuple(values(query, field) for field in ("engagementId", "sentiment", AGENT))
+
+
 def segment_start(segment, field, descending, first=None):
     """Where ``segment`` of a page ordered by ``field`` starts: ``first`` for a first page
     (everything, or past the missing values), the cursor's value for the part of a later
@@ -43,7 +49,7 @@ def agent_window(query, segment, needed):
     time: a date range or other filters only make the window hold fewer, and it widens."""
     descending = query.ordering.direction == -1
     start = segment_start(segment, AGENT, descending)
-    engagements, sentiments, agents = (values(query.filter, field) for field in ("engagementId", "sentiment", AGENT))
+    engagements, sentiments, agents = counted_values(query.filter)
     if start is UNPLACED or False in (engagements, sentiments, agents):
         return None
     bound = rollups.agent_bound(engagements, sentiments, start, needed, descending, agents)
