@@ -13,15 +13,16 @@ of ``--repeat`` requests for:
   an agent search; the first, 20th and previous ordered by agent name (``ordering=agentName``),
   unfiltered, by client and by sentiment;
 * ``count=true`` (unfiltered, a client, an agent, a search); a detail GET; the admin
-  changelist (unfiltered, filtered, searched, sorted by agent, deep); the picker's search; statistics of
+  changelist (unfiltered, filtered, searched, sorted by agent and by sentiment as a click on
+  the column sorts, deep); the picker's search; statistics of
   everything, a client and an engagement by day, week and month.
 
 Next to each, the p50 of the cheapest raw pymongo query that gives the same answer on the
 same server, its result encoded as JSON: for a page (of the API or the admin), the page's
 own date range (exactly bounded) with its filter, one query per engagement for a client
 (an ``$in`` with a range is a scan on this server) and per agent found for an agent
-search; by agent name, the first agent's rows from the page's first, then the agents
-through the page's last; for ``count=true``, that page and the totals documents (or the
+search; by agent name or sentiment, each value's rows on the page read by their own date
+range on the (value, date, id) index; for ``count=true``, that page and the totals documents (or the
 agents' totals) the count is read from;
 ``find_one`` for a detail; for statistics, reading the day totals and the agents' totals
 they are made of. The table ends with each figure's growth from the first size to the last.
@@ -122,33 +123,46 @@ class Bench:
             print(f"  (the raw query for {match} found other rows than the page: ties at its edges)")
         return run
 
-    def raw_agent_page(self, match, rows, descending=False):
-        """The page ``rows`` of ``match`` by agent name: the first agent's rows from the
-        page's first, then the agents after it through the page's last (ascending, ``$lt``
-        the next string up: see ``interactions.windows.agent_window``); one query per
-        engagement of an ``$in``, merged, as the API sends them."""
+    def raw_grouped_page(self, match, rows, field):
+        """The page ``rows`` of ``match`` by ``field`` (agent name, sentiment), newest first
+        within each value: for each value on the page, its rows read by their own date range
+        on the (field, date, id) index (one query per engagement of an ``$in``, merged)."""
         from topbox.api.filters import merge
         from topbox.api.pagination import both_ways
         from topbox.api.query import fan_out
+        from topbox.dates import at_or_after
 
-        first, last = rows[0], rows[-1]
-        ordering = both_ways("agentName")["-agentName" if descending else "agentName"]
-        ties = {"agentName": first["agentName"], "_id": {"$lte" if descending else "$gte": first["_id"]}}
-        beyond = ({"$lt": first["agentName"], "$gte": last["agentName"]} if descending
-                  else {"$gt": first["agentName"], "$lt": last["agentName"] + "\x00"})  # fmt: skip
-        # The agent's condition first, where the embedded server looks for an index.
-        parts = [merge([ties, match])]
-        if last["agentName"] != first["agentName"]:
-            parts.append(merge([{"agentName": beyond}, match]))
-        queries = [query for part in parts for query in fan_out(part, "agentName")]
+        queries = []
+        for value, group in itertools.groupby(rows, key=lambda row: row.get(field)):
+            dates = [row["interactionDate"] for row in group]
+            window = {"interactionDate": {**at_or_after(min(dates)), "$lte": max(dates)}}
+            queries += fan_out(merge([{field: value}, match, window]), "interactionDate")
+        key = both_ways("interactionDate")["-interactionDate"].key
 
         def run():
-            pages = [self.collection.find(query).sort(ordering.sort).limit(len(rows)) for query in queries]
-            return sorted(itertools.chain.from_iterable(pages), key=ordering.key, reverse=descending)[: len(rows)]
+            found = []
+            for _value, parts in itertools.groupby(queries, key=lambda query: query[field]):
+                pages = [self.collection.find(query).sort(SORT).limit(len(rows)) for query in parts]
+                found += sorted(itertools.chain.from_iterable(pages), key=key, reverse=True)
+            return found[: len(rows)]
 
         if [row["_id"] for row in run()] != [row["_id"] for row in rows]:
-            print(f"  (the raw query by agent for {match} found other rows than the page)")
+            print(f"  (the raw query by {field} for {match} found other rows than the page)")
         return run
+
+    def raw_by_agent(self, match, rows):
+        return self.raw_grouped_page(match, rows, "agentName")
+
+    def first_by_sentiment(self, rows):
+        """The first ``rows`` interactions by sentiment (none first), newest first within each."""
+        from interactions.documents import SENTIMENTS
+
+        found = []
+        for sentiment in [None, *sorted(SENTIMENTS)]:
+            found += self.collection.find({"sentiment": sentiment}).sort(SORT).limit(rows - len(found))
+            if len(found) >= rows:
+                return found
+        return found
 
     @staticmethod
     def raw_totals(ids):
@@ -194,7 +208,7 @@ class Bench:
         from interactions.views import InteractionViewSet
         from topbox.api.pagination import encode_cursor
 
-        raw_page, case = (self.raw_agent_page, "API by agent, ") if by_agent else (self.raw_page, "API ")
+        raw_page, case = (self.raw_by_agent, "API by agent, ") if by_agent else (self.raw_page, "API ")
         params = {**params, "ordering": "agentName"} if by_agent else params
         first = self.json("/interactions", params)
         self.measure(f"{case}first page, {label}", size, lambda: self.get(self.api, "/interactions", params),
@@ -297,9 +311,13 @@ class Bench:
                 rows = self.newest(api_params)
             self.measure(f"admin changelist, {label}", size, lambda params=params: self.get(self.admin, admin, params),
                          self.raw_page(match, rows))  # fmt: skip
-        by_agent = self.json("/interactions", {"ordering": "-agentName", "page_size": ADMIN_PAGE})["results"]
-        self.measure("admin changelist, sorted by agent", size, lambda: self.get(self.admin, admin, {"o": "-2"}),
-                     self.raw_agent_page({}, by_agent, descending=True))  # fmt: skip
+        # Sorted as a click on the column's header sorts (o=2.-1: by agent, then newest first).
+        by_agent = self.json("/interactions", {"ordering": "agentName", "page_size": ADMIN_PAGE})["results"]
+        self.measure("admin changelist, sorted by agent", size, lambda: self.get(self.admin, admin, {"o": "2.-1"}),
+                     self.raw_by_agent({}, by_agent))  # fmt: skip
+        by_sentiment = self.first_by_sentiment(ADMIN_PAGE)
+        self.measure("admin, sorted by sentiment", size, lambda: self.get(self.admin, admin, {"o": "3.-1"}),
+                     self.raw_grouped_page({}, by_sentiment, "sentiment"))  # fmt: skip
         deep = self.deep_admin_url(admin)
         if deep:  # (the same rows as the API's 20th page of everything: 50 a page, newest first)
             raw = self.raw_page({}, self.twentieth["unfiltered"]) if "unfiltered" in self.twentieth else None

@@ -10,7 +10,7 @@ from interactions import rollups
 from interactions.documents import SENTIMENTS
 from topbox.admin.keyset import Windows
 from topbox.api.filters import values
-from topbox.api.pagination import both_ways
+from topbox.api.pagination import Ordering, both_ways
 
 DATE = "interactionDate"
 AGENT = "agentName"
@@ -18,7 +18,10 @@ ONE_DAY = datetime.timedelta(days=1)
 # By agent: no index holds the agent's name after the filters' fields, so its window
 # leads; but not before engagements chosen: the window holds every client's agents of
 # those names, the (engagement, agent, id) index only the engagements' interactions.
-AGENT_ORDERINGS = both_ways(AGENT, nullable=True, leads=True, leads_unless=("engagementId",))
+# Within an agent, newest first: an agent's part of a page is read by date windows (sized
+# by the agent's share of the daily counts), never all of that agent.
+NEWEST_FIRST = Ordering(f"-{DATE}", DATE, -1, nullable=True)
+AGENT_ORDERINGS = both_ways(AGENT, nullable=True, leads=True, leads_unless=("engagementId",), within=NEWEST_FIRST)
 UNPLACED = object()
 
 
@@ -103,6 +106,10 @@ class InteractionWindows(Windows):
             return None
         paged = AGENT_ORDERINGS[AGENT]
         return replace(ordering, leads=paged.leads, leads_unless=paged.leads_unless), agent_window
+
+    def values(self, field):
+        """Sentiments: the four a list by sentiment is read by, one at a time."""
+        return sorted(SENTIMENTS) if field == "sentiment" else None
 
     def _span(self, engagement_ids):
         first, last = rollups.span(engagement_ids)

@@ -120,13 +120,33 @@ def test_oldest_first_pages_too(admin_client, data):
     assert walk(admin_client, "o=1", "previous") == want
 
 
+# The columns' sorts (1 date, 2 agent, 3 sentiment; "-" descending) as a person clicks them:
+# a clicked column, then the next one clicked, then newest first; the id breaks ties the
+# way of the last key.
+SORTS = {
+    "o=2": [("agentName", False), ("interactionDate", True)],
+    "o=-2": [("agentName", True), ("interactionDate", True)],
+    "o=-2.1": [("agentName", True), ("interactionDate", False)],
+    "o=3": [("sentiment", False), ("interactionDate", True)],
+    "o=-3.-1": [("sentiment", True), ("interactionDate", True)],
+    "o=3.1": [("sentiment", False), ("interactionDate", False)],
+}
+
+
+def in_order(match, keys):
+    """The raw ids of ``match`` sorted by ``keys`` (missing values lowest), then by id."""
+    rows = list(Interaction._get_collection().find(match))
+    rows.sort(key=lambda row: row["_id"], reverse=keys[-1][1])
+    for field, descending in reversed(keys):  # (stable: the last key first)
+        rows.sort(key=lambda row, f=field: (row.get(f) is not None, row.get(f) or ""), reverse=descending)
+    return [row["_id"] for row in rows]
+
+
 @pytest.mark.parametrize("scope", SCOPES)
-@pytest.mark.parametrize("order", ["o=2", "o=-2"])
-def test_pages_sorted_by_agent_too(admin_client, data, order, scope):
+@pytest.mark.parametrize("order", SORTS)
+def test_pages_sorted_by_agent_or_sentiment_then_date(admin_client, data, order, scope):
     query, match = SCOPES[scope](*data)
-    rows = list(Interaction._get_collection().find(match, {"agentName": 1}))
-    rows.sort(key=lambda r: (r.get("agentName") is not None, r.get("agentName"), r["_id"]), reverse=order == "o=-2")
-    want = [row["_id"] for row in rows]
+    want = in_order(match, SORTS[order])
     assert walk(admin_client, f"{query}&{order}".lstrip("&"), "next") == want
     assert walk(admin_client, f"{query}&{order}".lstrip("&"), "previous") == want
 
@@ -140,6 +160,51 @@ def test_a_page_sorted_by_agent_reads_a_window_of_agents(admin_client, data, int
     assert bounded, interaction_finds
     examined = Interaction._get_collection().count_documents({"agentName": bounded[0]["agentName"]})
     assert 0 < examined < Interaction.objects.count() / 3
+
+
+@pytest.mark.parametrize("order", ["o=3.-1", "o=-3.1", "o=3.-1&sentiment=Mixed"])
+def test_a_page_by_sentiment_reads_one_sentiment_at_a_time_by_date(admin_client, data, interaction_finds, order):
+    """Never the whole of a sentiment (a quarter of the collection): each sentiment's part
+    within a date window, the strings between the sentiments by an index range, and
+    each bound written so that the embedded server reads no key outside it."""
+    response = admin_client.get(f"{URL}?{order}")
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 7
+    assert interaction_finds
+    for sent in interaction_finds:
+        sentiment = sent["sentiment"]
+        if isinstance(sentiment, dict):  # between the sentiments: none there
+            assert set(sentiment) <= {"$gte", "$lt"}, sent
+            assert Interaction._get_collection().count_documents(sent) == 0
+        else:
+            assert "$and" not in sent
+            assert isinstance(sent.get("interactionDate"), dict) or sent.get("interactionDate", 0) is None, sent
+
+
+def test_a_page_within_an_agent_reads_a_date_window_of_that_agent(admin_client, data, interaction_finds):
+    """Past the first page of one agent's part, by date: not the rest of that agent."""
+    response = admin_client.get(f"{URL}?o=2")
+    for _ in range(8):
+        response = admin_client.get(URL + response.context["cl"].keyset["next"])
+    agent = response.context["cl"].result_list[0].agentName
+    interaction_finds.clear()
+    response = admin_client.get(URL + response.context["cl"].keyset["next"])
+    assert response.status_code == 200
+    own = [sent for sent in interaction_finds if sent.get("agentName") == agent]
+    assert own, interaction_finds
+    assert all(isinstance(sent.get("interactionDate"), dict | datetime.datetime) for sent in own), own
+
+
+@pytest.mark.parametrize("order", ["o=2", "o=-3.1"])
+def test_lists_not_by_date_page_first_to_last_without_going_to_a_date(admin_client, data, order):
+    response = admin_client.get(f"{URL}?{order}")
+    cl = response.context["cl"]
+    assert cl.keyset["labels"] == ("First", "Previous", "Next", "Last")
+    assert 'name="at"' not in response.content.decode()
+    refused = admin_client.get(f"{URL}?{order}&at=2024-06-15")
+    assert refused.status_code == 400
+    assert b"at: going to a date needs the list sorted by date." in refused.content
+    assert 'name="at"' in admin_client.get(URL).content.decode()
 
 
 def test_newer_from_a_deep_page_goes_back_exactly(admin_client, data):
@@ -192,10 +257,13 @@ def test_a_bad_position_is_a_400_saying_so(admin_client, data, bad):
     assert b"not valid" in response.content or b"not a date" in response.content
 
 
-def test_a_position_from_another_sort_order_is_refused(admin_client, data):
-    link = admin_client.get(URL).context["cl"].keyset["next"]
-    response = admin_client.get(URL + link + "&o=1")
+@pytest.mark.parametrize(("taken", "given"), [("", "o=1"), ("o=3.-1", "o=3.1"), ("o=2.-1", "o=2.1")])
+def test_a_position_from_another_sort_order_is_refused(admin_client, data, taken, given):
+    link = admin_client.get(f"{URL}?{taken}").context["cl"].keyset["next"]
+    query = parse_qs(urlsplit(link).query)
+    response = admin_client.get(f"{URL}?{given}&after={query['after'][0]}")
     assert response.status_code == 400
+    assert b"belongs to another sort order" in response.content
 
 
 def test_a_small_selection_keeps_numbered_pages(admin_client, data):

@@ -41,13 +41,16 @@ def world():
 
 
 def expected(query, ordering):
+    """By date, then id; by agent (missing lowest), then newest first (missing dates last), then id."""
     rows = list(Interaction._get_collection().find(query))
     field, descending = ordering.lstrip("-"), ordering.startswith("-")
-    missing = [row for row in rows if row.get(field) is None]
-    present = [row for row in rows if row.get(field) is not None]
-    present.sort(key=lambda row: (row[field], row["_id"]), reverse=descending)
-    missing.sort(key=lambda row: row["_id"], reverse=descending)
-    return [row["_id"] for row in (present + missing if descending else missing + present)]
+    lowest_first = [(field, descending)]
+    if field == "agentName":
+        lowest_first.append(("interactionDate", True))
+    rows.sort(key=lambda row: row["_id"], reverse=lowest_first[-1][1])
+    for key, backwards in reversed(lowest_first):  # (stable: the last key first)
+        rows.sort(key=lambda row, k=key: (row.get(k) is not None, row.get(k) if k in row else 0), reverse=backwards)
+    return [row["_id"] for row in rows]
 
 
 def walk(api, path, params, direction="next"):
@@ -152,6 +155,26 @@ def test_a_page_by_agent_reads_the_first_agents_not_the_collection(
     candidates = {key: bounded[-1][key] for key in ("engagementId", "agentName") if key in bounded[-1]}
     examined = Interaction._get_collection().count_documents(candidates)  # what the index yields
     assert 0 < examined < Interaction.objects.count() / 3
+
+
+@pytest.mark.parametrize("params", [{}, {"sentiment": "Negative"}, {"client": None}])
+def test_a_page_within_an_agent_reads_a_date_window_of_that_agent(staff_api, world, interaction_finds, params):
+    """Past an agent's first interactions, by date within the agent: not the rest of that
+    agent's interactions (which grow with the data), and the agent first in the query
+    (where the embedded server looks for an index) unless engagements are chosen."""
+    if "client" in params:
+        params = {"client": str(world[0].clientId.pk)}
+    body = staff_api.get("/interactions", {**params, "ordering": "agentName", "page_size": 3}).json()
+    for _ in range(4):
+        body = staff_api.get(body["next"]).json()
+    agent = body["results"][-1]["agentName"]
+    interaction_finds.clear()
+    body = staff_api.get(body["next"]).json()
+    own = [sent for sent in interaction_finds if sent.get("agentName") == agent]
+    assert own, interaction_finds
+    # a window, a cursor's date, or the interactions without one
+    assert all(isinstance(sent.get("interactionDate", ...), dict | datetime.datetime | None) for sent in own), own
+    assert all(next(iter(sent)) == ("engagementId" if "client" in params else "agentName") for sent in own), own
 
 
 @pytest.mark.parametrize("params", [{"client": None}, {"client": None, "to": "2024-03-20"}])

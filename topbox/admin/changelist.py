@@ -72,12 +72,14 @@ class DocumentChangeList(ChangeList):
         return queryset.order_by(*self.ordering_names)
 
     def get_ordering(self, request, queryset):
-        """The admin's or the document's ordering, or the clicked columns; the id breaks ties.
+        """The clicked columns, then the admin's or the document's ordering (by sentiment:
+        the newest first within each); the id breaks the remaining ties.
 
         The id goes in the direction of the last key, so that (date, id) orderings walk the
         (date, id) indexes either way.
         """
-        ordering = list(self.model_admin.get_ordering(request) or self._get_default_ordering())
+        default = list(self.model_admin.get_ordering(request) or self._get_default_ordering())
+        ordering = default
         if self.params.get(ORDER_VAR):
             ordering = []
             for part in self.params[ORDER_VAR].split("."):
@@ -88,6 +90,8 @@ class DocumentChangeList(ChangeList):
                     continue
                 if isinstance(name, str):
                     ordering.append(name.removeprefix("-") if prefix and name.startswith("-") else prefix + name)
+            chosen = {name.lstrip("-") for name in ordering}
+            ordering += [n for n in default if isinstance(n, str) and n.lstrip("-") not in chosen | {"pk", "id"}]
         if not {"pk", "-pk", "id", "-id"} & set(ordering):
             ordering.append("-pk" if ordering and ordering[-1].startswith("-") else "pk")
         return ordering
@@ -246,7 +250,11 @@ class DocumentChangeList(ChangeList):
         """The page the navigation parameters ask for (:mod:`topbox.admin.keyset`), as documents."""
         params, path = request.GET, request.path
         backwards, cursor_given = False, True
+        windows = self.model_admin.keyset_windows(request)
+        by_date = keyset.is_by_date(self.model, ordering)
         if keyset.AT in params:
+            if not by_date:
+                raise IncorrectLookupParameters("at: going to a date needs the list sorted by date.")
             try:
                 day = datetime.date.fromisoformat(params[keyset.AT])
             except ValueError:
@@ -262,7 +270,6 @@ class DocumentChangeList(ChangeList):
         else:
             segments, cursor_given = keyset.first_segments(ordering), False
         order = ordering.reversed() if backwards else ordering
-        windows = self.model_admin.keyset_windows(request)
         collection = self.model._get_collection()
         rows = keyset.fetch(collection, self.queryset._query, order, segments, self.list_per_page + 1, windows)
         more = len(rows) > self.list_per_page
@@ -277,9 +284,15 @@ class DocumentChangeList(ChangeList):
         def link(**new):
             return self.get_query_string(new, remove=[*keyset.NAV_PARAMS, "p"])
 
+        if not by_date:
+            labels = ("First", "Previous", "Next", "Last")
+        elif ordering.direction == -1:
+            labels = ("Newest", "Newer", "Older", "Oldest")
+        else:
+            labels = ("Oldest", "Older", "Newer", "Newest")
         self.keyset = {
-            "labels": ("Newest", "Newer", "Older", "Oldest") if ordering.direction == -1 else
-                      ("Oldest", "Older", "Newer", "Newest"),
+            "labels": labels,
+            "jumps": by_date,
             "first": None if on_first else link(),
             "previous": link(**{keyset.BEFORE: keyset.encode(path, ordering, rows[0], True)})
             if rows and has_previous else None,

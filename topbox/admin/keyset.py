@@ -18,11 +18,12 @@ import itertools
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core import signing
+from mongoengine.fields import DateTimeField
 
 from topbox import extjson
 from topbox.api.filters import merge
 from topbox.api.pagination import Ordering, cursor_salt, encode_cursor
-from topbox.api.query import Query
+from topbox.api.query import NOTHING, Query, by_value
 from topbox.dates import at_or_after
 
 # The navigation's parameters (kept out of the list filters).
@@ -58,21 +59,37 @@ class Windows:
         as the API pages with it and its window (see :class:`topbox.api.query.Query`), or None."""
         return None
 
+    def values(self, field):
+        """The values ``field`` holds, ascending (a few: a list ordered by it then by date is
+        read one value at a time, each by date windows), or None."""
+        return None
+
 
 def ordering_of(model, names):
-    """The keyset :class:`Ordering` of a changelist ordering ``[field, ±pk]``, or None."""
-    if len(names) != 2 or names[1].lstrip("-") not in ("pk", "id"):
+    """The keyset :class:`Ordering` of a changelist ordering ``[field, ±pk]`` or
+    ``[field, other, ±pk]`` (by ``other`` within each value of ``field``), or None."""
+    if not 2 <= len(names) <= 3 or names[-1].lstrip("-") not in ("pk", "id"):
         return None
-    field, tie = names
-    descending = field.startswith("-")
-    if descending != tie.startswith("-") or field.lstrip("-") not in model._fields:
+    *fields, tie = names
+    if fields[-1].startswith("-") != tie.startswith("-") or len({name.lstrip("-") for name in fields}) < len(fields):
         return None
-    db_field = model._fields[field.lstrip("-")].db_field
-    return Ordering(field, db_field, -1 if descending else 1, nullable=True)
+    if not all(name.lstrip("-") in model._fields for name in fields):
+        return None
+    ordering = None
+    for name in reversed(fields):
+        db_field = model._fields[name.lstrip("-")].db_field
+        ordering = Ordering(name, db_field, -1 if name.startswith("-") else 1, nullable=True, within=ordering)
+    return ordering
+
+
+def is_by_date(model, ordering):
+    """Whether ``ordering`` leads with a date (its pages are newest, older, ..., and a date to go to)."""
+    fields = {field.db_field: field for field in model._fields.values()}
+    return isinstance(fields.get(ordering.field), DateTimeField)
 
 
 def encode(path, ordering, row, previous):
-    return encode_cursor(path, ordering, row.get(ordering.field), row["_id"], previous)
+    return encode_cursor(path, ordering, ordering.value(row), row["_id"], previous)
 
 
 def decode(path, raw, ordering):
@@ -82,7 +99,7 @@ def decode(path, raw, ordering):
         value, last_id = extjson.loads(data["v"]), extjson.loads(data["i"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise IncorrectLookupParameters("The page's position is not valid: follow the list's links.") from None
-    if data.get("o") != ordering.name:
+    if data.get("o") != ordering.signature:
         raise IncorrectLookupParameters("This position belongs to another sort order: start from the newest.")
     return value, last_id
 
@@ -130,6 +147,8 @@ def fetch(collection, query, ordering, segments, limit, windows=None, projection
 
 def _find(collection, query, ordering, limit, projection):
     """Up to ``limit`` documents of ``query`` in ``ordering``: one query per branch, merged."""
+    if NOTHING in query.values():
+        return []  # (the embedded server scans the collection for an empty $in)
     rows = []
     for branch in branches(query):
         rows += collection.find(branch, projection).sort(ordering.sort).limit(limit)
@@ -141,6 +160,12 @@ def _fetch_segment(collection, query, ordering, segment, limit, windows, project
     """The segment's documents, within one window for every branch (sized by all of them
     together, so that the branches read about a page between them, not a page each)."""
     paged = windows.window_for(ordering) if windows is not None else None
+    if paged is not None:
+        ordering = paged[0]
+    if ordering.within is not None:
+        parts = by_value(query, ordering, segment, windows.values(ordering.field) if windows else None)
+        if parts is not None:
+            return _fetch_parts(collection, parts, limit, windows, projection)
     if paged is not None:  # (as the API reads its pages)
         return Query(collection, query, projection, paged[0], window=paged[1]).find_windowed(segment, limit)
     selection, query = query, merge([query, segment])
@@ -171,6 +196,20 @@ def _fetch_segment(collection, query, ordering, segment, limit, windows, project
         # Widen by what the window held: to about the page (and a quarter), at least twice.
         growth = EMPTY_GROWTH if not rows else min(MAX_GROWTH, max(2.0, 1.25 * limit / len(rows)))
         span *= growth
+
+
+def _fetch_parts(collection, parts, limit, windows, projection):
+    """The parts of a segment (:func:`topbox.api.query.by_value`) in turn, each value's by date windows."""
+    rows = []
+    for selected, segment, ordering in parts:
+        if segment is None:
+            rows += _find(collection, selected, ordering, limit - len(rows), projection)
+        else:
+            segments = [segment] if segment else first_segments(ordering)
+            rows += fetch(collection, selected, ordering, segments, limit - len(rows), windows, projection)
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def _is_range(condition):

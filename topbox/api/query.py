@@ -55,6 +55,10 @@ class Query:
         Exact whatever the estimate: documents outside the window sort after every one
         inside it, so a window that yields ``limit`` documents yields the right ones.
         """
+        if self.ordering.within is not None:
+            parts = by_value(self.filter, self.ordering, segment)
+            if parts is not None:
+                return self._find_parts(parts, limit)
         estimate, rows, previous = limit, [], None
         while self.window:
             bound = self.window(self, segment, estimate)
@@ -68,6 +72,27 @@ class Query:
             previous = bound
         return self.find(segment, limit)
 
+    def _find_parts(self, parts, limit):
+        """The parts of a segment (:func:`by_value`) in turn, each value's by its own windows."""
+        rows = []
+        for selected, segment, ordering in parts:
+            part = replace(self, filter=selected, ordering=ordering, projection=self._projection())
+            if segment is None:  # between the values known: as it is
+                rows += part.find({}, limit - len(rows))
+            for piece in [] if segment is None else [segment] if segment else ordering.first():
+                rows += part.find_windowed(piece, limit - len(rows))
+                if len(rows) >= limit:
+                    break
+            if len(rows) >= limit:
+                break
+        return rows
+
+    def _projection(self):
+        """The projection, with the fields the cursor is built from."""
+        if self.projection is None or self.ordering is None:
+            return self.projection
+        return {**self.projection, **{field: 1 for field, _ in self.ordering.sort if field != "_id"}}
+
     def find(self, fragment, limit):
         """Up to ``limit`` documents matching this query and ``fragment``, in its ordering.
 
@@ -80,9 +105,7 @@ class Query:
         looks for an index, and whole; unless the query holds one of its ``leads_unless``
         fields, whose index reads fewer.
         """
-        projection = self.projection
-        if projection is not None and self.ordering is not None:
-            projection = {**projection, self.ordering.field: 1}  # the cursor is built from it
+        projection = self._projection()
         field = self.ordering.field
         query = merge([self.filter, fragment])
         if NOTHING in query.values():
@@ -133,3 +156,73 @@ def fan_out(query, field):
         if isinstance(values, dict) and list(values) == ["$in"] and 1 < len(values["$in"]) <= MAX_FAN_OUT:
             return [{**query, key: value} for value in values["$in"]]
     return [query]
+
+
+def by_value(query, ordering, segment, known=None):
+    """A ``segment`` of a page in an ``ordering`` with another ``within`` it (by agent, then
+    by date), as parts to read in turn: ``(filter, segment, ordering)``, where a segment of
+    None means read the filter as it is. None: read the segment as it is (the agents'
+    window, from their counts, holds about a page).
+
+    One value's part is read in the ordering within, so by date windows, never all of that
+    value, with the value first in the filter where the ordering ``leads``. A range of the
+    values ``known`` (sentiments, ascending) is read one value at a time, with the ranges
+    between them (which normally hold none), so that the parts hold exactly the segment.
+    """
+    field = ordering.field
+    rest = {key: value for key, value in segment.items() if key != field}
+    others = {key: value for key, value in query.items() if key != field}
+    conditions = [fragment[field] for fragment in (query, segment) if field in fragment]
+    if len(conditions) == 2 and not isinstance(conditions[0], dict) and conditions[1] == {"$ne": None}:
+        conditions = [NOTHING] if conditions[0] is None else conditions[:1]  # (merge() would leave an $and)
+    if len(conditions) == 2 and not isinstance(conditions[0], dict) and not isinstance(conditions[1], dict):
+        conditions = conditions[:1] if conditions[0] == conditions[1] else [NOTHING]
+    merged = merge([{field: condition} for condition in conditions])
+    if "$and" in merged:
+        return None
+    condition = merged.get(field, {})
+    if condition == NOTHING:
+        return []
+    if not isinstance(condition, dict):  # one value
+        return [(_led_by(others, ordering, condition), rest, ordering.within)]
+    if known is None:
+        return None
+    # Strings from "" (never null), with $gte and $lt bounds only: SecantusDB reads every key
+    # equal to a $gt bound, and every null below a $lt.
+    condition = _string_bounds(condition)
+    pieces = []
+    for low, high in zip(["", *known], [*known, None], strict=True):
+        pieces.append({"$gte": low and low + "\x00", **({"$lt": high} if high is not None else {})})
+        if high is not None:
+            pieces.append(high)
+    parts = []
+    for piece in pieces if ordering.direction == 1 else reversed(pieces):
+        within = merge([{field: condition}, {field: piece}]).get(field, NOTHING) if condition else piece
+        empty = isinstance(within, dict) and "$lt" in within and within.get("$gte", "") >= within["$lt"]
+        if within == NOTHING or empty:
+            continue  # (nothing lies there)
+        if isinstance(within, dict):  # between the values known
+            parts.append((merge([others, rest, {field: within}]), None, ordering))
+        else:
+            parts.append((_led_by(others, ordering, within), rest, ordering.within))
+    return parts
+
+
+def _string_bounds(condition):
+    """``condition`` with its string bounds as ``$gte`` and ``$lt`` (the next string up of a
+    ``$gt`` or ``$lte`` bound), without ``$ne: None``."""
+    written = {}
+    for operator, value in condition.items():
+        if operator == "$ne" and value is None:
+            continue
+        if isinstance(value, str) and operator in ("$gt", "$lte"):
+            operator, value = {"$gt": "$gte", "$lte": "$lt"}[operator], value + "\x00"
+        written[operator] = value
+    return written
+
+
+def _led_by(query, ordering, value):
+    """``query`` narrowed to one ``value`` of the ordering's field: first where it ``leads``."""
+    if ordering.leads and not query.keys() & set(ordering.leads_unless):
+        return {ordering.field: value, **query}
+    return {**query, ordering.field: value}
