@@ -7,6 +7,10 @@ from topbox.fields import FreeFormDictField
 SENTIMENTS = ("Positive", "Negative", "Neutral", "Mixed")
 
 
+# (engagementId, agentName, _id): pages by agent broke ties by id, then by date.
+RETIRED_INDEXES = ("engagementId_1_agentName_1__id_1",)
+
+
 class Interaction(Document):
     """One customer interaction: a chat session, a phone call, a tweet, a CSV row.
 
@@ -43,7 +47,10 @@ class Interaction(Document):
             ("engagementId", "-interactionDate", "-id"),
             ("-interactionDate", "-id"),
             ("agentName", "-interactionDate", "-id"),
-            ("engagementId", "agentName", "id"),  # pages by agent of chosen engagements
+            # Pages by agent of chosen engagements: a window of agents, and each agent's part
+            # by date windows; an agent's interactions of one sentiment, by date windows.
+            ("engagementId", "agentName", "-interactionDate", "-id"),
+            ("agentName", "sentiment", "-interactionDate", "-id"),
             ("sentiment", "-interactionDate", "-id"),  # the admin's sentiment filter
             ("custom.csvName", "-interactionDate", "-id"),  # the admin's search by CSV file name
             # One interaction per CSV row: re-ingesting a file adds nothing (interactions.ingest).
@@ -57,6 +64,16 @@ class Interaction(Document):
         ],
         "ordering": ["-interactionDate", "-id"],
     }
+
+    @classmethod
+    def drop_retired_indexes(cls):
+        """Drop the indexes an older version declared that serve nothing now (at deploy time,
+        ``manage.py ensure_indexes``); return their names."""
+        collection = cls._get_collection()
+        retired = [name for name in RETIRED_INDEXES if name in collection.index_information()]
+        for name in retired:
+            collection.drop_index(name)
+        return retired
 
     def __str__(self):
         when = f"{self.interactionDate:%Y-%m-%d %H:%M} UTC" if self.interactionDate else "an unknown date"

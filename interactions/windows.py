@@ -17,7 +17,7 @@ AGENT = "agentName"
 ONE_DAY = datetime.timedelta(days=1)
 # By agent: no index holds the agent's name after the filters' fields, so its window
 # leads; but not before engagements chosen: the window holds every client's agents of
-# those names, the (engagement, agent, id) index only the engagements' interactions.
+# those names, the (engagement, agent, date, id) index only the engagements' interactions.
 # Within an agent, newest first: an agent's part of a page is read by date windows (sized
 # by the agent's share of the daily counts), never all of that agent.
 NEWEST_FIRST = Ordering(f"-{DATE}", DATE, -1, nullable=True)
@@ -59,7 +59,7 @@ def agent_window(query, segment, needed):
     if bound is None:
         return None
     # Through ``bound``: below the next string up, as SecantusDB 0.7.0b3 reads a $lte on
-    # the (engagement, agent, id) index as $lt.
+    # the (engagement, agent, date, id) index as $lt.
     return {AGENT: {"$gte": bound} if descending else {"$lt": bound + "\x00"}}
 
 
@@ -96,8 +96,10 @@ class InteractionWindows(Windows):
         agents = values(branch, "agentName")
         if keys == {"agentName"} and agents:
             held, (first, last) = rollups.agent_count(agents), self._every
-            if held and first is not None and last is not None:
-                return max((last - first) * min(1.0, 1.25 * needed / held), datetime.timedelta(hours=1))
+            if first is not None and last is not None:
+                # (none counted, as for the interactions without an agent: one window over the whole span)
+                share = min(1.0, 1.25 * needed / held) if held else 1.0
+                return max((last - first) * share, datetime.timedelta(hours=1))
         return None
 
     def window_for(self, ordering):

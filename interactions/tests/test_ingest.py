@@ -345,6 +345,20 @@ def test_ensure_indexes_creates_the_unique_row_index():
     assert index["partialFilterExpression"] == {"custom.csvLine": {"$exists": True}}
 
 
+def test_ensure_indexes_drops_the_retired_indexes():
+    """An index an older version declared (pages by agent broke ties by id) is dropped at
+    deploy time; the one that replaced it is there."""
+    collection = Interaction._get_collection()
+    collection.create_index([("engagementId", 1), ("agentName", 1), ("_id", 1)])
+    assert "engagementId_1_agentName_1__id_1" in collection.index_information()
+    call_command("ensure_indexes", stdout=StringIO())
+    indexes = collection.index_information()
+    assert "engagementId_1_agentName_1__id_1" not in indexes
+    assert [("engagementId", 1), ("agentName", 1), ("interactionDate", -1), ("_id", -1)] in [
+        index["key"] for index in indexes.values()
+    ]
+
+
 def test_fixture_style_rows_without_a_line_number_may_share_a_file_name(engagement):
     make_interaction(engagement, custom={"csvName": "2020_16_05_report.csv"})
     make_interaction(engagement, custom={"csvName": "2020_16_05_report.csv"})

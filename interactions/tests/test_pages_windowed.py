@@ -322,7 +322,7 @@ def test_a_lte_bound_on_the_engagement_agent_index_includes_the_bound(request):
             pytest.mark.xfail(
                 strict=True,
                 reason="SecantusDB 0.7.0b3 applies a $lte bound on the agent name of the (engagementId, agentName, "
-                "_id) index as $lt: the interactions of the bound's agent are not returned.",
+                "interactionDate, _id) index as $lt: the interactions of the bound's agent are not returned.",
             )
         )
     query = {"engagementId": engagement.pk, "agentName": {"$lte": "Bo"}}
