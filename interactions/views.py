@@ -1,4 +1,3 @@
-import datetime
 import io
 from dataclasses import replace
 
@@ -21,15 +20,7 @@ from interactions.ingest import Columns, Options, ingest_csv
 from interactions.selectors import client_interactions, visible_interactions
 from interactions.serializers import InteractionSerializer
 from interactions.stats import INTERVALS, interaction_stats
-from interactions.windows import (
-    AGENT,
-    AGENT_ORDERINGS,
-    DATE,
-    UNPLACED,
-    agent_window,
-    counted_values,
-    segment_start,
-)
+from interactions.windows import AGENT, AGENT_ORDERINGS, DATE, counted_values, date_range, window
 from topbox import mongo
 from topbox.api.fields import DATE_SCHEMA
 from topbox.api.pagination import both_ways
@@ -38,7 +29,6 @@ from topbox.api.permissions import IsStaff
 from topbox.api.renderers import BrowsableAPIRenderer, ExtendedJSONRenderer
 from topbox.api.serializers import BooleanParamField, ChoiceParamField, QueryParamsSerializer, UTCDateParamField
 from topbox.api.viewsets import DocumentViewSet, NestedRouteMixin, ParentRoute
-from topbox.dates import ONE_MILLISECOND, at_or_after, to_utc
 
 INTERACTION_PARENTS = (
     ParentRoute("client_pk", Client, visible_clients),
@@ -65,7 +55,7 @@ class InteractionViewSet(DocumentViewSet):
         return {"engagementId": parent.pk}
 
     def get_queryset(self):
-        return replace(super().get_queryset(), window=self.window, counter=self.counted)
+        return replace(super().get_queryset(), window=window, counter=self.counted)
 
     def counted(self, query):
         """``count=true`` from the counts when the filter is one they describe: engagements,
@@ -83,34 +73,6 @@ class InteractionViewSet(DocumentViewSet):
             return None  # (agents are counted over all time)
         return rollups.agent_count(agents, engagements, sentiments)
 
-    def window(self, query, segment, needed):
-        """Where the next ``needed`` interactions of a page lie (see :class:`topbox.api.query.Query`)."""
-        if query.ordering.field == AGENT:
-            return agent_window(query, segment, needed)
-        return self.date_window(query, segment, needed)
-
-    def date_window(self, query, segment, needed):
-        """Where the next ``needed`` interactions of a page by date lie, from the daily counts
-        (:func:`interactions.rollups.page_bound`): a bound on ``interactionDate`` for the first
-        page, or for the part of a later page beyond the cursor's date.
-
-        The counts describe every engagement, one, or several (a client's), with any
-        sentiment or one; an agent's share of them sizes the window; other filters (words,
-        ``custom`` fields) only make the window hold fewer, and the paginator then widens it.
-        """
-        descending = query.ordering.direction == -1
-        dates = date_range(query.filter.get(DATE)) or (None, None)  # the list's own from/to
-        start = segment_start(segment, DATE, descending, first=dates[1] if descending else dates[0])
-        engagements, sentiments, agents = counted_values(query.filter)
-        if start is UNPLACED or engagements is False or sentiments is False:
-            return None
-        bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates,
-                                   agents=agents or None)  # fmt: skip
-        bound = bound and to_utc(bound)  # to the millisecond, as dates are stored (see Query.window)
-        if bound is None:
-            return None
-        return {DATE: at_or_after(bound) if descending else {"$lt": bound}}
-
     # Every write keeps the daily counts (interactions.rollups) in step.
 
     def perform_create(self, serializer):
@@ -125,22 +87,6 @@ class InteractionViewSet(DocumentViewSet):
     def perform_destroy(self, instance):
         super().perform_destroy(instance)
         rollups.record(removed=[instance])
-
-
-def date_range(condition):
-    """``(start, end)`` of a date condition made of ``$gt``/``$gte``/``$lt``/``$lte`` bounds
-    on millisecond dates, as ``[start, end)``; ``(None, None)`` for none; None for others."""
-    if condition is None:
-        return None, None
-    if not isinstance(condition, dict) or not set(condition) <= {"$gt", "$gte", "$lt", "$lte"}:
-        return None
-    if not all(isinstance(value, datetime.datetime) for value in condition.values()):
-        return None
-    start = max(filter(None, (condition.get("$gte"), condition.get("$gt") and condition["$gt"] + ONE_MILLISECOND)),
-                default=None)  # fmt: skip
-    end = min(filter(None, (condition.get("$lt"), condition.get("$lte") and condition["$lte"] + ONE_MILLISECOND)),
-              default=None)  # fmt: skip
-    return start, end
 
 
 class StatsParams(QueryParamsSerializer):

@@ -1,6 +1,6 @@
-"""Where interactions lie, from the counts: by date, what the admin's keyset pages start
-their windows from (:class:`topbox.admin.keyset.Windows`); by agent name, the window of
-a page (:func:`agent_window`) for the API's pages and the admin's."""
+"""Where interactions lie, from the counts: the window of a page by date or by agent name
+(:func:`window`), for the API's pages and the admin's pages by agent; by date, what the
+admin's keyset pages start their windows from (:class:`topbox.admin.keyset.Windows`)."""
 
 import datetime
 from dataclasses import replace
@@ -11,6 +11,7 @@ from interactions.documents import SENTIMENTS
 from topbox.admin.keyset import Windows
 from topbox.api.filters import values
 from topbox.api.pagination import Ordering, both_ways
+from topbox.dates import ONE_MILLISECOND, at_or_after, to_utc
 
 DATE = "interactionDate"
 AGENT = "agentName"
@@ -44,6 +45,53 @@ def segment_start(segment, field, descending, first=None):
     return UNPLACED
 
 
+def window(query, segment, needed):
+    """Where the next ``needed`` interactions of a page lie (see :class:`topbox.api.query.Query`),
+    by agent name or by date, as the page is ordered."""
+    if query.ordering.field == AGENT:
+        return agent_window(query, segment, needed)
+    return date_window(query, segment, needed)
+
+
+def date_window(query, segment, needed):
+    """Where the next ``needed`` interactions of a page by date lie, from the daily counts
+    (:func:`interactions.rollups.page_bound`): a bound on ``interactionDate`` for the first
+    page, or for the part of a later page beyond the cursor's date.
+
+    The counts describe every engagement, one, or several (a client's), with any
+    sentiment or one; an agent's share of them sizes the window; other filters (words,
+    ``custom`` fields) only make the window hold fewer, and the paginator then widens it.
+    """
+    descending = query.ordering.direction == -1
+    dates = date_range(query.filter.get(DATE)) or (None, None)  # the list's own from/to
+    start = segment_start(segment, DATE, descending, first=dates[1] if descending else dates[0])
+    engagements, sentiments, agents = counted_values(query.filter)
+    if start is UNPLACED or engagements is False or sentiments is False:
+        return None
+    bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates,
+                               agents=agents or None)  # fmt: skip
+    bound = bound and to_utc(bound)  # to the millisecond, as dates are stored (see Query.window)
+    if bound is None:
+        return None
+    return {DATE: at_or_after(bound) if descending else {"$lt": bound}}
+
+
+def date_range(condition):
+    """``(start, end)`` of a date condition made of ``$gt``/``$gte``/``$lt``/``$lte`` bounds
+    on millisecond dates, as ``[start, end)``; ``(None, None)`` for none; None for others."""
+    if condition is None:
+        return None, None
+    if not isinstance(condition, dict) or not set(condition) <= {"$gt", "$gte", "$lt", "$lte"}:
+        return None
+    if not all(isinstance(value, datetime.datetime) for value in condition.values()):
+        return None
+    start = max(filter(None, (condition.get("$gte"), condition.get("$gt") and condition["$gt"] + ONE_MILLISECOND)),
+                default=None)  # fmt: skip
+    end = min(filter(None, (condition.get("$lt"), condition.get("$lte") and condition["$lte"] + ONE_MILLISECOND)),
+              default=None)  # fmt: skip
+    return start, end
+
+
 def agent_window(query, segment, needed):
     """The agents whose interactions hold the next ``needed`` of a page by agent (a
     :class:`topbox.api.query.Query` window), from the agents' counts
@@ -58,9 +106,8 @@ def agent_window(query, segment, needed):
     bound = rollups.agent_bound(engagements, sentiments, start, needed, descending, agents)
     if bound is None:
         return None
-    # Through ``bound``: below the next string up, as SecantusDB 0.7.0b3 reads a $lte on
-    # the (engagement, agent, date, id) index as $lt.
-    return {AGENT: {"$gte": bound} if descending else {"$lt": bound + "\x00"}}
+    # Through ``bound`` (sent as below the next string up: topbox.api.query._string_bounds).
+    return {AGENT: {"$gte": bound} if descending else {"$lte": bound}}
 
 
 class InteractionWindows(Windows):
@@ -103,11 +150,11 @@ class InteractionWindows(Windows):
         return None
 
     def window_for(self, ordering):
-        """By agent name: that ordering as the API pages with it, and :func:`agent_window`."""
+        """By agent name: that ordering as the API pages with it, and its :func:`window`."""
         if ordering.field != AGENT:
             return None
         paged = AGENT_ORDERINGS[AGENT]
-        return replace(ordering, leads=paged.leads, leads_unless=paged.leads_unless), agent_window
+        return replace(ordering, leads=paged.leads, leads_unless=paged.leads_unless), window
 
     def values(self, field):
         """Sentiments: the four a list by sentiment is read by, one at a time."""

@@ -153,13 +153,17 @@ def test_pages_sorted_by_agent_or_sentiment_then_date(admin_client, data, order,
 
 def test_a_page_sorted_by_agent_reads_a_window_of_agents(admin_client, data, interaction_finds):
     """As the API's pages by agent: bounded by the agents the counts say hold the page
-    (descending: ascending, the records without an agent come first)."""
+    (descending: ascending, the records without an agent come first), the last of them by
+    date windows."""
     response = admin_client.get(f"{URL}?o=-2")
     assert response.status_code == 200
     bounded = [f for f in interaction_finds if isinstance(f.get("agentName"), dict)]
     assert bounded, interaction_finds
     examined = Interaction._get_collection().count_documents({"agentName": bounded[0]["agentName"]})
-    assert 0 < examined < Interaction.objects.count() / 3
+    assert examined < Interaction.objects.count() / 3
+    last_agent = [f for f in interaction_finds if isinstance(f.get("agentName"), str)]
+    assert last_agent, interaction_finds
+    assert all(isinstance(f.get("interactionDate"), dict) for f in last_agent), last_agent
 
 
 @pytest.mark.parametrize("order", ["o=3.-1", "o=-3.1", "o=3.-1&sentiment=Mixed"])

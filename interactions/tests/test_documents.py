@@ -88,4 +88,6 @@ def test_indexes_match_the_queries():
     assert (("engagementId", 1), ("interactionDate", -1), ("_id", -1)) in keys
     assert (("interactionDate", -1), ("_id", -1)) in keys
     assert (("agentName", 1), ("interactionDate", -1), ("_id", -1)) in keys
-    assert (("engagementId", 1), ("agentName", 1), ("_id", 1)) in keys
+    assert (("engagementId", 1), ("agentName", 1), ("interactionDate", -1), ("_id", -1)) in keys
+    assert (("agentName", 1), ("sentiment", 1), ("interactionDate", -1), ("_id", -1)) in keys
+    assert (("engagementId", 1), ("agentName", 1), ("_id", 1)) not in keys  # (retired)

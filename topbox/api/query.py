@@ -27,7 +27,7 @@ class Query:
     # window(query, segment, needed): a filter fragment narrowing ``segment`` to where the
     # next ``needed`` documents are expected (from counts kept elsewhere), or None: a
     # one-sided range on the ordering's field, $gt or $lt at a whole millisecond for a
-    # date, else $lt or $gte (see _beyond).
+    # date, else $lte or $gte (see _beyond).
     window: object = None
     # counter(query): the number of documents the query matches, from counts kept
     # elsewhere, or None when they cannot say (the documents are then counted).
@@ -65,12 +65,22 @@ class Query:
             if bound is None:
                 break
             # A wider window reads only what the last one did not (a galloping search).
-            rows += self.find(merge([segment, bound, *_beyond(previous)]), limit - len(rows))
+            rows += self._find_window(merge([segment, bound, *_beyond(previous)]), bound, limit - len(rows))
             if len(rows) >= limit:
                 return rows
             estimate *= min(64, max(2, 2 * limit // max(len(rows), 1)))
             previous = bound
         return self.find(segment, limit)
+
+    def _find_window(self, fragment, window, limit):
+        """:meth:`find` within a window; by agent, then by date, the agents before the
+        window's last one as they are (the counts say they hold less than the page), and the
+        last one by date windows, so that not all of its interactions are read."""
+        if self.ordering.within is None:
+            return self.find(fragment, limit)
+        (edge,) = window[self.ordering.field].values()
+        parts = by_value(self.filter, self.ordering, fragment, known=[edge])
+        return self.find(fragment, limit) if parts is None else self._find_parts(parts, limit)
 
     def _find_parts(self, parts, limit):
         """The parts of a segment (:func:`by_value`) in turn, each value's by its own windows."""
@@ -79,10 +89,11 @@ class Query:
             part = replace(self, filter=selected, ordering=ordering, projection=self._projection())
             if segment is None:  # between the values known: as it is
                 rows += part.find({}, limit - len(rows))
-            for piece in [] if segment is None else [segment] if segment else ordering.first():
-                rows += part.find_windowed(piece, limit - len(rows))
-                if len(rows) >= limit:
-                    break
+            else:
+                for piece in [segment] if segment else ordering.first():
+                    rows += part.find_windowed(piece, limit - len(rows))
+                    if len(rows) >= limit:
+                        break
             if len(rows) >= limit:
                 break
         return rows
@@ -96,9 +107,9 @@ class Query:
     def find(self, fragment, limit):
         """Up to ``limit`` documents matching this query and ``fragment``, in its ordering.
 
-        A query holding an ``$in`` and a range (or an equality) on the sort field is sent as
+        A query holding an ``$in`` and a range on the sort field, or an equality, is sent as
         one query per value of the ``$in``, whose pages are merged: the embedded server scans
-        the whole collection for the two together, and serves each equality with the range
+        the whole collection for the two together, and serves each equality with the rest
         from an index (on MongoDB both shapes are indexed, and the results are the same).
         An ordering that ``leads`` has no index shared with the filters' fields: its
         condition (a window, sized to the page) is sent first, where the embedded server
@@ -110,6 +121,8 @@ class Query:
         query = merge([self.filter, fragment])
         if NOTHING in query.values():
             return []  # (the embedded server scans the collection for an empty $in)
+        if isinstance(query.get(field), dict) and any(isinstance(v, str) for v in query[field].values()):
+            query[field] = _string_bounds(query[field])
         if self.ordering.leads and field in query and not query.keys() & set(self.ordering.leads_unless):
             queries = [{field: query.pop(field), **query}]
         else:
@@ -140,6 +153,8 @@ def _beyond(window):
     ((operator, value),) = condition.items()
     if operator == "$gte":
         return [{field: {"$lt": value}}]
+    if operator == "$lte":  # (a string)
+        return [{field: {"$gt": value}}]
     if operator == "$gt":  # (a date)
         return [{field: {"$lt": value + ONE_MILLISECOND}}]
     return [{field: at_or_after(value) if isinstance(value, datetime.datetime) else {"$gte": value}}]
@@ -147,10 +162,11 @@ def _beyond(window):
 
 def fan_out(query, field):
     """``query`` as one query per value of its ``$in``, when it also bounds ``field`` by a
-    range or an equality (see :meth:`Query.find`); else ``[query]``."""
+    range or an equality, or holds another equality (see :meth:`Query.find`); else ``[query]``."""
     condition = query.get(field)
     ranged = isinstance(condition, dict) and RANGE_OPERATORS & condition.keys()
-    if not (ranged or (field in query and not isinstance(condition, dict))):
+    equal = any(not isinstance(value, dict) for value in query.values())
+    if not (ranged or equal):
         return [query]
     for key, values in query.items():
         if isinstance(values, dict) and list(values) == ["$in"] and 1 < len(values["$in"]) <= MAX_FAN_OUT:
@@ -210,13 +226,16 @@ def by_value(query, ordering, segment, known=None):
 
 def _string_bounds(condition):
     """``condition`` with its string bounds as ``$gte`` and ``$lt`` (the next string up of a
-    ``$gt`` or ``$lte`` bound), without ``$ne: None``."""
+    ``$gt`` or ``$lte`` bound, the same strings), without ``$ne: None``: SecantusDB 0.7.0b3
+    reads every key equal to a ``$gt`` bound, and reads ``$lte`` on a compound index as ``$lt``."""
     written = {}
     for operator, value in condition.items():
         if operator == "$ne" and value is None:
             continue
         if isinstance(value, str) and operator in ("$gt", "$lte"):
             operator, value = {"$gt": "$gte", "$lte": "$lt"}[operator], value + "\x00"
+        if operator in written:  # (both $gt and $gte, say: the tighter)
+            value = max(written[operator], value) if operator == "$gte" else min(written[operator], value)
         written[operator] = value
     return written
 
