@@ -84,6 +84,9 @@ def empty_collections(mongo_uri):
     for name in database.list_collection_names():
         if not name.startswith("system."):
             database[name].delete_many({})
+    from interactions import rollups
+
+    rollups.forget_recent()  # (what this process read of the counts lately)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import bisect
 import datetime
 import itertools
 import math
+import time
 from collections import Counter, defaultdict
 
 from bson import ObjectId
@@ -43,6 +44,9 @@ EPSILON = datetime.timedelta(microseconds=1)
 ONE_DAY = datetime.timedelta(days=1)
 ONE_HOUR = datetime.timedelta(hours=1)
 MAX_DAY_IDS = 1000  # daily documents read by their ids in one query (a client's window of days)
+RECENT_SECONDS = 10  # how long a process sizes windows by agent from the agents' counts it read
+RECENT_SCOPES = 256  # scopes (sets of engagements) kept so; more, and all are read again
+_recent = {}  # engagement ids (None: all) -> (when read, recent_agent_sentiments' answer)
 # From this many engagement-days, a flush inserts the new daily documents (about 5 times
 # cheaper than upserts on the embedded server) after reading which are stored already.
 INSERT_FROM = 200
@@ -93,6 +97,7 @@ def split_agent_totals():
         return None
     agents = _names_of(stored_counts())
     agents.update(_every_agent(list(agents.values())))
+    forget_recent()
     names().delete_many({"agentName": {"$exists": True}})
     if agents:
         names().insert_many(list(agents.values()), ordered=False)
@@ -271,6 +276,7 @@ def _record_names(named):
                 changed[(engagement_id, field, value)][f"sentiments.{sentiment}"] += n
     if not changed:
         return
+    forget_recent()
     names().bulk_write(
         [
             UpdateOne(
@@ -306,9 +312,9 @@ def agent_bound(engagement_ids, sentiments, start, needed, descending=False, age
     order, handled at least ``needed`` interactions within ``engagement_ids`` (None: all),
     with one of ``sentiments`` (None: any) and among ``agents`` (None: any); None if all of
     them together handled fewer. Read from the agents' counts, as MongoDB orders strings
-    (by code point)."""
+    (by code point), as this process read them lately (:func:`recent_agent_sentiments`)."""
     keys = None if sentiments is None else {sentiment_key(s) for s in sentiments}
-    counts = agent_sentiments(engagement_ids)
+    counts = recent_agent_sentiments(engagement_ids)
     names = sorted(counts if agents is None else set(agents) & counts.keys(), reverse=descending)
     if start is not None:
         names = [name for name in names if (name < start if descending else name > start)]
@@ -331,6 +337,26 @@ def agent_sentiments(engagement_ids=None):
         ):
             found[row["agentName"]].update(row.get("sentiments") or {})
     return found
+
+
+def recent_agent_sentiments(engagement_ids=None):
+    """:func:`agent_sentiments`, as this process read them at most ``RECENT_SECONDS`` ago
+    (its own writes forget them at once): what a page by agent sizes its window from. Every
+    page reads about 2,000 names otherwise; a window is exact whatever the counts say, so
+    counts a little behind only make it widen or read more."""
+    key = None if engagement_ids is None else tuple(engagement_ids)
+    now = time.monotonic()
+    held = _recent.get(key)
+    if held is None or now - held[0] > RECENT_SECONDS:
+        if len(_recent) >= RECENT_SCOPES:
+            _recent.clear()
+        held = _recent[key] = (now, agent_sentiments(engagement_ids))
+    return held[1]
+
+
+def forget_recent():
+    """Drop what :func:`recent_agent_sentiments` keeps (after a write to the names)."""
+    _recent.clear()
 
 
 @memo.memoized
@@ -872,6 +898,7 @@ def _replace(pk, rows, engagement_totals, named):
         totals().replace_one({"_id": pk or NO_KEY}, engagement_totals, upsert=True)
     else:
         totals().delete_one({"_id": pk or NO_KEY})
+    forget_recent()
     names().delete_many(match)
     if named:
         names().insert_many(list(named.values()), ordered=False)
@@ -913,6 +940,7 @@ class _EveryEngagement:
         daily().delete_many({})
         if days:
             daily().insert_many([{"_id": day, "day": day, **entry} for day, entry in days.items()], ordered=False)
+        forget_recent()
         names().delete_many({"engagementId": EVERY_ENGAGEMENT})
         if agents:
             names().insert_many(list(agents.values()), ordered=False)
@@ -1076,4 +1104,5 @@ def clear():
     collection().delete_many({})
     totals().delete_many({})
     daily().delete_many({})
+    forget_recent()
     names().delete_many({})

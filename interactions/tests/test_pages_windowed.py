@@ -180,6 +180,32 @@ def test_a_page_within_an_agent_reads_a_date_window_of_that_agent(staff_api, wor
     assert all(next(iter(sent)) == ("engagementId" if "client" in params else "agentName") for sent in own), own
 
 
+def test_pages_by_agent_read_the_agents_counts_once_until_a_write(staff_api, world, monkeypatch):
+    """Sizing a window by agent reads every agent's counts (about 2,000 names at scale): a
+    process keeps them a few seconds (a window is exact whatever they say), and its own
+    writes forget them."""
+    reads, read = [], rollups.agent_sentiments
+    monkeypatch.setattr(rollups, "agent_sentiments", lambda *args: reads.append(args) or read(*args))
+
+    staff_api.get("/interactions", {"ordering": "-agentName", "page_size": 5})
+    assert reads == [(None,)]
+    staff_api.get("/interactions", {"ordering": "-agentName", "page_size": 7, "sentiment": "Negative"})
+    assert reads == [(None,)]
+    created = staff_api.post(
+        "/interactions",
+        # (after "Émile", by code point)
+        {"engagementId": str(world[0].pk), "interactionDate": "2024-03-05T10:00:00Z", "agentName": "Ünter"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = staff_api.get("/interactions", {"ordering": "-agentName", "page_size": 5}).json()
+    assert reads == [(None,), (None,)]
+    assert body["results"][0]["agentName"] == "Ünter"
+    monkeypatch.setattr(rollups, "RECENT_SECONDS", 0)  # (a while later)
+    staff_api.get("/interactions", {"ordering": "-agentName", "page_size": 5})
+    assert len(reads) == 3
+
+
 @pytest.mark.parametrize("params", [{"client": None}, {"client": None, "to": "2024-03-20"}])
 def test_a_clients_page_asks_each_engagement_for_its_window(staff_api, world, interaction_finds, params):
     """An ``$in`` of engagements with a date range is a collection scan on the embedded
