@@ -521,7 +521,7 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     the scope's interactions (from the names collection: as if they were spread evenly).
 
     Reads the daily documents over a window of the days the scope's average holds
-    ``needed`` in (from its totals), widened fourfold until it holds them, one query per
+    ``needed`` in (from its totals), widened by what it lacked until it holds them, one query per
     engagement, and stops at the end of the data's span: what it reads grows with the
     page, not with the data. Within the day where the count is reached, the bound is placed
     as if that day's interactions were spread over its hours as the scope's are (its
@@ -580,7 +580,9 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
             reached += count
         if (days["$gte"] <= first_day) if descending else (days["$lte"] >= last_day):
             return None  # the window holds the rest of the data
-        width *= 4
+        # Wider by what was missing (a quarter more), at most fourfold: a window that fell
+        # just short grows by days, not to four times what the page needs.
+        width = max(width + 1, math.ceil(width * min(4.0, 1.25 * target / reached if reached else 4.0)))
 
 
 class DayProfile:
