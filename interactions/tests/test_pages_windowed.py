@@ -164,7 +164,8 @@ def test_a_page_by_agent_reads_the_first_agents_not_the_collection(
 def test_a_page_within_an_agent_reads_a_date_window_of_that_agent(staff_api, world, interaction_finds, params):
     """Past an agent's first interactions, by date within the agent: not the rest of that
     agent's interactions (which grow with the data), and the agent first in the query
-    (where the embedded server looks for an index) unless engagements are chosen."""
+    (where the embedded server looks for an index) unless engagements are chosen or the
+    query reads a cursor's ties."""
     if "client" in params:
         params = {"client": str(world[0].clientId.pk)}
     body = staff_api.get("/interactions", {**params, "ordering": "agentName", "page_size": 3}).json()
@@ -177,7 +178,10 @@ def test_a_page_within_an_agent_reads_a_date_window_of_that_agent(staff_api, wor
     assert own, interaction_finds
     # a window, a cursor's date, or the interactions without one
     assert all(isinstance(sent.get("interactionDate", ...), dict | datetime.datetime | None) for sent in own), own
-    assert all(next(iter(sent)) == ("engagementId" if "client" in params else "agentName") for sent in own), own
+    # (a cursor's ties, the interactions at its very date, lead with that date: they are few)
+    leading = ["interactionDate" if isinstance(sent.get("interactionDate"), datetime.datetime)
+               else "engagementId" if "client" in params else "agentName" for sent in own]  # fmt: skip
+    assert [next(iter(sent)) for sent in own] == leading, own
 
 
 def test_pages_by_agent_read_the_agents_counts_once_until_a_write(staff_api, world, monkeypatch):
@@ -204,6 +208,20 @@ def test_pages_by_agent_read_the_agents_counts_once_until_a_write(staff_api, wor
     monkeypatch.setattr(rollups, "RECENT_SECONDS", 0)  # (a while later)
     staff_api.get("/interactions", {"ordering": "-agentName", "page_size": 5})
     assert len(reads) == 3
+
+
+@pytest.mark.parametrize("scope", ["client", "search"])
+def test_a_cursors_ties_are_read_in_one_query_led_by_their_date(staff_api, world, interaction_finds, scope):
+    """Not one per engagement or agent of an ``$in``: the interactions at the cursor's very
+    date are few, and the date's index finds them."""
+    params = {"client": str(world[0].clientId.pk)} if scope == "client" else {"search": "o"}  # Bo, bo
+    body = staff_api.get("/interactions", {**params, "page_size": 5}).json()
+    interaction_finds.clear()
+    assert staff_api.get(body["next"]).status_code == 200
+    ties = [sent for sent in interaction_finds if isinstance(sent.get("interactionDate"), datetime.datetime)]
+    assert len(ties) == 1, interaction_finds
+    assert next(iter(ties[0])) == "interactionDate"
+    assert "$in" in ties[0]["engagementId" if scope == "client" else "agentName"]
 
 
 @pytest.mark.parametrize("params", [{"client": None}, {"client": None, "to": "2024-03-20"}])

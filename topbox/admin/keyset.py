@@ -23,7 +23,7 @@ from mongoengine.fields import DateTimeField
 from topbox import extjson
 from topbox.api.filters import merge
 from topbox.api.pagination import Ordering, cursor_salt, encode_cursor
-from topbox.api.query import NOTHING, Query, by_value
+from topbox.api.query import NOTHING, Query, by_value, is_tie
 from topbox.dates import at_or_after
 
 # The navigation's parameters (kept out of the list filters).
@@ -150,7 +150,8 @@ def _find(collection, query, ordering, limit, projection):
     if NOTHING in query.values():
         return []  # (the embedded server scans the collection for an empty $in)
     rows = []
-    for branch in branches(query):
+    tie = is_tie(query.get(ordering.field))  # a cursor's ties, few: their value leads, in one query
+    for branch in [{ordering.field: query[ordering.field], **query}] if tie else branches(query):
         rows += collection.find(branch, projection).sort(ordering.sort).limit(limit)
     rows.sort(key=ordering.key, reverse=ordering.direction == -1)
     return rows[:limit]

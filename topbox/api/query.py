@@ -111,6 +111,7 @@ class Query:
         one query per value of the ``$in``, whose pages are merged: the embedded server scans
         the whole collection for the two together, and serves each equality with the rest
         from an index (on MongoDB both shapes are indexed, and the results are the same).
+        A cursor's ties (one value of the sort field) are few: that value leads, in one query.
         An ordering that ``leads`` has no index shared with the filters' fields: its
         condition (a window, sized to the page) is sent first, where the embedded server
         looks for an index, and whole; unless the query holds one of its ``leads_unless``
@@ -123,10 +124,9 @@ class Query:
             return []  # (the embedded server scans the collection for an empty $in)
         if isinstance(query.get(field), dict) and any(isinstance(v, str) for v in query[field].values()):
             query[field] = _string_bounds(query[field])
-        if self.ordering.leads and field in query and not query.keys() & set(self.ordering.leads_unless):
-            queries = [{field: query.pop(field), **query}]
-        else:
-            queries = fan_out(query, field)
+        leads = self.ordering.leads and field in query and not query.keys() & set(self.ordering.leads_unless)
+        first = leads or is_tie(query.get(field))
+        queries = [{field: query.pop(field), **query}] if first else fan_out(query, field)
         cursors = [self.collection.find(query, projection).sort(self.ordering.sort).limit(limit) for query in queries]
         if len(cursors) == 1:
             return list(cursors[0])
@@ -158,6 +158,12 @@ def _beyond(window):
     if operator == "$gt":  # (a date)
         return [{field: {"$lt": value + ONE_MILLISECOND}}]
     return [{field: at_or_after(value) if isinstance(value, datetime.datetime) else {"$gte": value}}]
+
+
+def is_tie(condition):
+    """Whether ``condition`` on a sort field is one value other than null: a cursor's ties,
+    which few documents share (the documents without a value may be many)."""
+    return condition is not None and not isinstance(condition, dict | list)
 
 
 def fan_out(query, field):
