@@ -59,6 +59,10 @@ class Ordering:
         tie = self.within.key(row)
         return (rank, value, tie if self.within.direction == self.direction else Reversed(tie))
 
+    def leads_in(self, query):
+        """Whether this ordering's condition goes first in ``query`` (a filter)."""
+        return self.leads and not query.keys() & set(self.leads_unless)
+
     @property
     def signature(self):
         """What a cursor names its ordering by: a cursor of another ordering (or of this one

@@ -124,8 +124,7 @@ class Query:
             return []  # (the embedded server scans the collection for an empty $in)
         if isinstance(query.get(field), dict) and any(isinstance(v, str) for v in query[field].values()):
             query[field] = _string_bounds(query[field])
-        leads = self.ordering.leads and field in query and not query.keys() & set(self.ordering.leads_unless)
-        first = leads or is_tie(query.get(field))
+        first = (field in query and self.ordering.leads_in(query)) or is_tie(query.get(field))
         queries = [{field: query.pop(field), **query}] if first else fan_out(query, field)
         cursors = [self.collection.find(query, projection).sort(self.ordering.sort).limit(limit) for query in queries]
         if len(cursors) == 1:
@@ -248,6 +247,6 @@ def _string_bounds(condition):
 
 def _led_by(query, ordering, value):
     """``query`` narrowed to one ``value`` of the ordering's field: first where it ``leads``."""
-    if ordering.leads and not query.keys() & set(ordering.leads_unless):
+    if ordering.leads_in(query):
         return {ordering.field: value, **query}
     return {**query, ordering.field: value}
