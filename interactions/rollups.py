@@ -354,6 +354,19 @@ def recent_agent_sentiments(engagement_ids=None):
     return held[1]
 
 
+def recent_agent_count(agents, engagement_ids=None):
+    """How many interactions ``agents`` handled within ``engagement_ids`` (None: all), by the
+    counts as this process read them lately (:func:`recent_agent_sentiments`): what a page's
+    window is sized by, never a count shown. None among ``agents``: the interactions without
+    a name (the names collection keeps none of them), the scope's total less every name's."""
+    counts = recent_agent_sentiments(engagement_ids)
+    held = sum(sum(counts[name].values()) for name in set(agents) - {None} if name in counts)
+    if None in agents:
+        named = sum(sum(sentiments.values()) for sentiments in counts.values())
+        held += max(0, scope_totals(engagement_ids)["total"] - named)
+    return held
+
+
 def forget_recent():
     """Drop what :func:`recent_agent_sentiments` keeps (after a write to the names)."""
     _recent.clear()
@@ -518,7 +531,7 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     (None: any), with a margin; None when they never do (the rest of the data is needed).
     ``within``: the list's own ``[from, to)`` (None: unbounded), beyond which no window goes.
     ``agents``: the names the list keeps (None: any); the window is sized by their share of
-    the scope's interactions (from the names collection: as if they were spread evenly).
+    the scope's interactions (:func:`recent_agent_count`: as if they were spread evenly).
 
     Reads the daily documents over a window of the days the scope's average holds
     ``needed`` in (from its totals), widened by what it lacked until it holds them, one query per
@@ -531,7 +544,7 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     scope = scope_totals(engagement_ids)
     profile = DayProfile(scope["hours"])
     if agents is not None and scope["total"]:
-        kept = agent_count(agents, engagement_ids)
+        kept = recent_agent_count(agents, engagement_ids)
         needed = needed * scope["total"] / max(kept, 1)  # none (or names behind): a window that holds everything
     first_day, last_day = scope["first"], scope["last"]
     if first_day is None:

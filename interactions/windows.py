@@ -142,7 +142,7 @@ class InteractionWindows(Windows):
             return max(start - utc(bound) if descending else utc(bound) - start, datetime.timedelta(hours=1))
         agents = values(branch, "agentName")
         if keys == {"agentName"} and agents:
-            held, (first, last) = rollups.agent_count(agents), self._every
+            held, (first, last) = rollups.recent_agent_count(agents), self._every
             if first is not None and last is not None:
                 # (none counted, as for the interactions without an agent: one window over the whole span)
                 share = min(1.0, 1.25 * needed / held) if held else 1.0

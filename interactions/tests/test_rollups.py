@@ -307,3 +307,19 @@ def test_agents_totals_stored_without_sentiments_are_split_at_deploy():
     assert_in_step()
     assert interaction_stats() == raw_interaction_stats()
     assert rollups.split_agent_totals() is None  # nothing left to split
+
+
+def test_a_window_by_agent_is_sized_by_each_agents_count_and_the_unnamed_by_what_is_left():
+    """The interactions without an agent have no names document (the CSV files' documents,
+    which hold no agent either, are not theirs): they are the total less every name's."""
+    chat, phone = make_engagement(), make_engagement()
+    when = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
+    for engagement, agent, n in [(chat, "Ann Lee", 3), (chat, None, 2), (phone, "Ann Lee", 1), (phone, "Bo", 4)]:
+        for _ in range(n):
+            make_interaction(engagement, when, agentName=agent, custom={"csvName": "march.csv"})
+    assert rollups.recent_agent_count(["Ann Lee"]) == 4
+    assert rollups.recent_agent_count(["Ann Lee", "Bo"], [phone.pk]) == 5
+    assert rollups.recent_agent_count([None]) == 2
+    assert rollups.recent_agent_count([None, "Bo"], [chat.pk]) == 2
+    assert rollups.recent_agent_count([None], [phone.pk]) == 0
+    assert rollups.agent_count(["Ann Lee"], [chat.pk]) == 3  # (the exact count agrees)
