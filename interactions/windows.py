@@ -1,10 +1,9 @@
 """Where interactions lie, from the counts: the window of a page by date or by agent name
-(:func:`window`), for the API's pages and the admin's pages by agent; by date, what the
-admin's keyset pages start their windows from (:class:`topbox.admin.keyset.Windows`)."""
+(:func:`window`), for the API's pages and the admin's keyset pages
+(:class:`InteractionWindows`, a :class:`topbox.admin.keyset.Windows`)."""
 
 import datetime
 from dataclasses import replace
-from functools import cached_property
 
 from interactions import rollups
 from interactions.documents import SENTIMENTS
@@ -47,10 +46,12 @@ def segment_start(segment, field, descending, first=None):
 
 def window(query, segment, needed):
     """Where the next ``needed`` interactions of a page lie (see :class:`topbox.api.query.Query`),
-    by agent name or by date, as the page is ordered."""
+    by agent name or by date, as the page is ordered (None for another order)."""
     if query.ordering.field == AGENT:
         return agent_window(query, segment, needed)
-    return date_window(query, segment, needed)
+    if query.ordering.field == DATE:
+        return date_window(query, segment, needed)
+    return None
 
 
 def date_window(query, segment, needed):
@@ -68,6 +69,8 @@ def date_window(query, segment, needed):
     engagements, sentiments, agents = counted_values(query.filter)
     if start is UNPLACED or engagements is False or sentiments is False:
         return None
+    if sentiments is not None:  # (the admin's "None" is null or "": counted as absent)
+        sentiments = sorted({rollups.sentiment_key(sentiment) for sentiment in sentiments})
     bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates,
                                agents=agents or None)  # fmt: skip
     bound = bound and to_utc(bound)  # to the millisecond, as dates are stored (see Query.window)
@@ -111,61 +114,16 @@ def agent_window(query, segment, needed):
 
 
 class InteractionWindows(Windows):
-    """For one request: the days the data spans, from the per-engagement totals
-    (:func:`interactions.rollups.span`): of every engagement, or of the one a branch
-    selects (where its newest and oldest pages start)."""
-
-    field = DATE
-
-    @cached_property
-    def _every(self):
-        return self._span(None)
-
-    def edges(self, branch):
-        engagements = values(branch, "engagementId")
-        if engagements:
-            return self._span(engagements)
-        return self._every
-
-    def first_span(self, branch, start, needed, descending):
-        """For every engagement, one or several, any sentiment or some, from the daily counts
-        (:func:`interactions.rollups.page_bound`); for agents, from how many interactions
-        they have over the days the data spans (the average density)."""
-        keys = set(branch) - {DATE}
-        engagements, sentiments = values(branch, "engagementId"), values(branch, "sentiment")
-        if engagements is False or sentiments is False or not set(sentiments or ()) <= set(SENTIMENTS):
-            return None
-        if keys <= {"engagementId", "sentiment"}:
-            bound = rollups.page_bound(engagements, sentiments, start, needed, descending)
-            if bound is None:
-                return None
-            return max(start - utc(bound) if descending else utc(bound) - start, datetime.timedelta(hours=1))
-        agents = values(branch, "agentName")
-        if keys == {"agentName"} and agents:
-            held, (first, last) = rollups.recent_agent_count(agents), self._every
-            if first is not None and last is not None:
-                # (none counted, as for the interactions without an agent: one window over the whole span)
-                share = min(1.0, 1.25 * needed / held) if held else 1.0
-                return max((last - first) * share, datetime.timedelta(hours=1))
-        return None
+    """The admin's keyset pages of interactions are read as the API's pages are: by date or
+    by agent name within the :func:`window` the counts give, by sentiment one at a time."""
 
     def window_for(self, ordering):
-        """By agent name: that ordering as the API pages with it, and its :func:`window`."""
-        if ordering.field != AGENT:
-            return None
-        paged = AGENT_ORDERINGS[AGENT]
-        return replace(ordering, leads=paged.leads, leads_unless=paged.leads_unless), window
+        """By agent name, the ordering as the API pages with it; and :func:`window`."""
+        if ordering.field == AGENT:
+            paged = AGENT_ORDERINGS[AGENT]
+            ordering = replace(ordering, leads=paged.leads, leads_unless=paged.leads_unless)
+        return ordering, window
 
     def values(self, field):
         """Sentiments: the four a list by sentiment is read by, one at a time."""
         return sorted(SENTIMENTS) if field == "sentiment" else None
-
-    def _span(self, engagement_ids):
-        first, last = rollups.span(engagement_ids)
-        # The end of the last day; None (unknown) for the calendar's last day.
-        end = utc(last) + ONE_DAY if last is not None and last.date() < datetime.date.max else None
-        return first and utc(first), end
-
-
-def utc(day):
-    return day.replace(tzinfo=datetime.UTC) if day.tzinfo is None else day

@@ -15,8 +15,11 @@ from bson import ObjectId
 from devtools.embedded import is_secantusdb
 from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
+from interactions.windows import NEWEST_FIRST
 from sampledata.factories import insert_interactions, make_client, make_engagement
 from topbox import mongo
+from topbox.api.query import Query
+from topbox.dates import at_or_after
 
 START = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
 # Ordered by code point, as MongoDB orders strings: "bo" after "Dee", "Émile" last; None first.
@@ -377,3 +380,27 @@ def test_a_lte_bound_on_the_engagement_agent_index_includes_the_bound(request):
         )
     query = {"engagementId": engagement.pk, "agentName": {"$lte": "Bo"}}
     assert Interaction._get_collection().count_documents(query) == 3
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_a_window_reaching_no_further_than_the_last_is_not_read(descending):
+    """Estimates need not grow with the number asked for (the counts' average may place a
+    wider window than a count made day by day): every interaction still comes once, in order."""
+    engagement = make_engagement()
+    first = datetime.datetime(2024, 3, 1, 12, tzinfo=datetime.UTC)
+    insert_interactions([(engagement, first + datetime.timedelta(days=n), "Ann", "Positive") for n in range(30)])
+    ordering = NEWEST_FIRST if descending else NEWEST_FIRST.reversed()
+    widths = iter([5, 2, 12, 3])  # days from the edge: the second and the fourth reach less far
+
+    def window(query, segment, needed):
+        width = next(widths, None)
+        if width is None:
+            return None
+        if descending:
+            return {"interactionDate": at_or_after(first + datetime.timedelta(days=29 - width))}
+        return {"interactionDate": {"$lt": first + datetime.timedelta(days=width)}}
+
+    query = Query(Interaction._get_collection(), {"engagementId": engagement.pk}, {"_id": 1}, ordering, window=window)
+    page = [row["interactionDate"] for row in query.find_windowed({}, 10)]
+    every = sorted(row["interactionDate"] for row in Interaction._get_collection().find({}))
+    assert page == (every[::-1] if descending else every)[:10]

@@ -3,61 +3,37 @@
 A page is the ``per_page`` documents after (or before) the last one shown, in the list's
 ordering (a field, then ``_id``), read through the API's cursor segments
 (:meth:`topbox.api.pagination.Ordering.after`), so that a page deep in the list costs what
-the first one does, unlike ``skip``. By agent name, a segment is read as the API reads
-its pages (:meth:`Windows.window_for`). On a date ordering each segment is read within a date
-window that starts a day wide at the cursor (or at the data's edge, which a
-:class:`Windows` says, e.g. from daily counts) and widens by what it held until it holds
-the page (a galloping search): the server reads about a page, not everything beyond the
-cursor (the embedded server reads every document a query matches).
-An ``$in`` in the filter becomes one query per value (an ``$in`` with a range is a scan
-there), merged in order, every value within the same window, sized by all of them.
+the first one does, unlike ``skip``. Each segment is read as the API reads its pages
+(:meth:`topbox.api.query.Query.find_windowed`), within the windows the admin's
+:class:`Windows` gives (e.g. from daily counts): the server reads about a page, not
+everything beyond the cursor (the embedded server reads every document a query matches).
 """
 
 import datetime
-import itertools
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core import signing
 from mongoengine.fields import DateTimeField
 
 from topbox import extjson
-from topbox.api.filters import merge
 from topbox.api.pagination import Ordering, cursor_salt, encode_cursor
-from topbox.api.query import NOTHING, Query, by_value, is_tie
+from topbox.api.query import Query
 from topbox.dates import at_or_after
 
 # The navigation's parameters (kept out of the list filters).
 AFTER, BEFORE, LAST, AT = "after", "before", "last", "at"
 NAV_PARAMS = (AFTER, BEFORE, LAST, AT)
-# An $in with at most this many values (or combinations) is read one value at a time.
-MAX_BRANCHES = 64
-# Windows grow at least twice, at most this many times wider per try.
-MAX_GROWTH = 16
-EMPTY_GROWTH = 8  # after a window that held nothing
-FIRST_SPAN = datetime.timedelta(days=1)
 
 
 class Windows:
-    """Where a list's documents lie on its date ``field``: what the gallop starts from.
-
-    A subclass answers :meth:`edges`, cheaply: ``(oldest, newest)`` such that every value
-    ``v`` that ``branch`` (a filter, which may hold ``$in`` conditions) matches lies in
-    ``oldest <= v < newest`` (None: unknown), and may guess the first window (:meth:`first_span`).
-    """
-
-    field = None
-
-    def edges(self, branch):
-        return None, None
-
-    def first_span(self, branch, start, needed, descending):
-        """A timedelta from ``start`` expected to hold ``needed`` documents of ``branch``, or None."""
-        return None
+    """Where a list's documents lie, for reading a keyset page by windows (a subclass's,
+    e.g. from daily counts): the server then reads about a page, not everything beyond the
+    cursor (the embedded server reads every document a query matches)."""
 
     def window_for(self, ordering):
-        """For an ordering on another field than the date: ``(ordering, window)``, the ordering
-        as the API pages with it and its window (see :class:`topbox.api.query.Query`), or None."""
-        return None
+        """``(ordering, window)``: the ordering as pages are read in it, and its window
+        (see :class:`topbox.api.query.Query`; None: no window, read each segment whole)."""
+        return ordering, None
 
     def values(self, field):
         """The values ``field`` holds, ascending (a few: a list ordered by it then by date is
@@ -121,119 +97,18 @@ def jump_segments(ordering, day):
     return [{ordering.field: at_or_after(start)}]
 
 
-def branches(query):
-    """``query`` as several queries, one per value of its ``$in`` conditions (the
-    combinations of up to ``MAX_BRANCHES``), the split fields first; else itself."""
-    split = [key for key, value in query.items() if key != "_id" and isinstance(value, dict) and list(value) == ["$in"]]
-    values = [list(dict.fromkeys(query[key]["$in"])) for key in split]
-    total = 1
-    for options in values:
-        total *= len(options)
-    if not split or total > MAX_BRANCHES:
-        return [query]
-    rest = {key: value for key, value in query.items() if key not in split}
-    return [{**dict(zip(split, chosen, strict=True)), **rest} for chosen in itertools.product(*values)]
-
-
 def fetch(collection, query, ordering, segments, limit, windows=None, projection=None):
-    """Up to ``limit`` documents of ``query`` lying in ``segments`` (read in turn), in ``ordering``."""
+    """Up to ``limit`` documents of ``query`` lying in ``segments`` (read in turn), in
+    ``ordering``: each segment read as the API reads a page's
+    (:meth:`topbox.api.query.Query.find_windowed`), within the windows ``windows`` gives."""
+    window, values = None, None
+    if windows is not None:
+        ordering, window = windows.window_for(ordering)
+        values = windows.values
+    selection = Query(collection, query, projection, ordering, window=window, values=values)
     rows = []
     for segment in segments:
-        rows += _fetch_segment(collection, query, ordering, segment, limit - len(rows), windows, projection)
+        rows += selection.find_windowed(segment, limit - len(rows))
         if len(rows) >= limit:
             break
     return rows[:limit]
-
-
-def _find(collection, query, ordering, limit, projection):
-    """Up to ``limit`` documents of ``query`` in ``ordering``: one query per branch, merged."""
-    if NOTHING in query.values():
-        return []  # (the embedded server scans the collection for an empty $in)
-    rows = []
-    tie = is_tie(query.get(ordering.field))  # a cursor's ties, few: their value leads, in one query
-    for branch in [{ordering.field: query[ordering.field], **query}] if tie else branches(query):
-        rows += collection.find(branch, projection).sort(ordering.sort).limit(limit)
-    rows.sort(key=ordering.key, reverse=ordering.direction == -1)
-    return rows[:limit]
-
-
-def _fetch_segment(collection, query, ordering, segment, limit, windows, projection):
-    """The segment's documents, within one window for every branch (sized by all of them
-    together, so that the branches read about a page between them, not a page each)."""
-    paged = windows.window_for(ordering) if windows is not None else None
-    if paged is not None:
-        ordering = paged[0]
-    if ordering.within is not None:
-        parts = by_value(query, ordering, segment, windows.values(ordering.field) if windows else None)
-        if parts is not None:
-            return _fetch_parts(collection, parts, limit, windows, projection)
-    if paged is not None:  # (as the API reads its pages)
-        return Query(collection, query, projection, paged[0], window=paged[1]).find_windowed(segment, limit)
-    selection, query = query, merge([query, segment])
-    condition = query.get(ordering.field, {})
-    if windows is None or windows.field != ordering.field or "$and" in query or not _is_range(condition):
-        return _find(collection, query, ordering, limit, projection)
-    descending = ordering.direction == -1
-    oldest, newest = (_utc(edge) for edge in windows.edges(selection))
-    start = _utc(_start(condition, descending, oldest, newest))
-    if start is None:
-        return _find(collection, query, ordering, limit, projection)
-    span = windows.first_span(selection, start, limit, descending) or FIRST_SPAN
-    while True:
-        try:
-            edge = start - span if descending else start + span
-        except OverflowError:  # the window would pass the calendar's end: no window
-            return _find(collection, query, ordering, limit, projection)
-        if descending:
-            bound, complete = {ordering.field: at_or_after(edge)}, oldest is None or edge <= oldest
-        else:
-            bound, complete = {ordering.field: {"$lt": edge}}, newest is None or edge >= newest
-        # (merge() drops the segment's "$ne: None": the window's range leaves missing values out)
-        rows = _find(collection, merge([query, bound]), ordering, limit, projection)
-        if len(rows) >= limit:
-            return rows
-        if complete:  # the window reaches past the data's edge: it holds everything
-            return rows
-        # Widen by what the window held: to about the page (and a quarter), at least twice.
-        growth = EMPTY_GROWTH if not rows else min(MAX_GROWTH, max(2.0, 1.25 * limit / len(rows)))
-        span *= growth
-
-
-def _fetch_parts(collection, parts, limit, windows, projection):
-    """The parts of a segment (:func:`topbox.api.query.by_value`) in turn, each value's by date windows."""
-    rows = []
-    for selected, segment, ordering in parts:
-        if segment is None:
-            rows += _find(collection, selected, ordering, limit - len(rows), projection)
-        else:
-            segments = [segment] if segment else first_segments(ordering)
-            rows += fetch(collection, selected, ordering, segments, limit - len(rows), windows, projection)
-        if len(rows) >= limit:
-            break
-    return rows
-
-
-def _is_range(condition):
-    """Whether ``condition`` (``{}``: none) is a range a window can narrow (not an equality, not ``None``)."""
-    return (
-        isinstance(condition, dict)
-        and set(condition) <= {"$lt", "$gt", "$gte", "$ne"}
-        and condition.get("$ne", None) is None
-    )
-
-
-def _start(condition, descending, oldest, newest):
-    """Where the gallop starts: the segment's (or the filter's) bound on the near side, else the data's edge."""
-    if descending:
-        if "$lt" in condition:
-            return condition["$lt"]
-        return newest
-    if "$gt" in condition:
-        return condition["$gt"]
-    if "$gte" in condition:
-        return condition["$gte"]
-    return oldest
-
-
-def _utc(when):
-    return when.replace(tzinfo=datetime.UTC) if when is not None and when.tzinfo is None else when

@@ -32,6 +32,9 @@ class Query:
     # counter(query): the number of documents the query matches, from counts kept
     # elsewhere, or None when they cannot say (the documents are then counted).
     counter: object = None
+    # values(field): the few values ``field`` holds, ascending (sentiments), or None: a page
+    # ordered by such a field is read one value at a time (see by_value).
+    values: object = None
 
     def where(self, fragment):
         """This query narrowed by ``fragment`` (bounds on one field merge into one condition)."""
@@ -53,10 +56,13 @@ class Query:
         hold the rest of the data.
 
         Exact whatever the estimate: documents outside the window sort after every one
-        inside it, so a window that yields ``limit`` documents yields the right ones.
+        inside it, so a window that yields ``limit`` documents yields the right ones; a window
+        that reaches no further than the last one (estimates need not grow with the number
+        asked for) is not read.
         """
         if self.ordering.within is not None:
-            parts = by_value(self.filter, self.ordering, segment)
+            known = self.values(self.ordering.field) if self.values else None
+            parts = by_value(self.filter, self.ordering, segment, known)
             if parts is not None:
                 return self._find_parts(parts, limit)
         estimate, rows, previous = limit, [], None
@@ -64,12 +70,13 @@ class Query:
             bound = self.window(self, segment, estimate)
             if bound is None:
                 break
-            # A wider window reads only what the last one did not (a galloping search).
-            rows += self._find_window(merge([segment, bound, *_beyond(previous)]), bound, limit - len(rows))
-            if len(rows) >= limit:
-                return rows
+            if previous is None or _wider(bound, previous):
+                # A wider window reads only what the last one did not (a galloping search).
+                rows += self._find_window(merge([segment, bound, *_beyond(previous)]), bound, limit - len(rows))
+                if len(rows) >= limit:
+                    return rows
+                previous = bound
             estimate *= min(64, max(2, 2 * limit // max(len(rows), 1)))
-            previous = bound
         return self.find(segment, limit)
 
     def _find_window(self, fragment, window, limit):
@@ -159,6 +166,15 @@ def _beyond(window):
     return [{field: at_or_after(value) if isinstance(value, datetime.datetime) else {"$gte": value}}]
 
 
+def _wider(window, previous):
+    """Whether ``window`` reaches past ``previous`` (each one bound on the same field, as
+    :func:`_beyond` takes them): a lower bound lower, an upper bound higher."""
+    ((field, condition),) = window.items()
+    ((operator, value),) = condition.items()
+    ((_, reached),) = previous[field].items()
+    return value < reached if operator in ("$gt", "$gte") else value > reached
+
+
 def is_tie(condition):
     """Whether ``condition`` on a sort field is one value other than null: a cursor's ties,
     which few documents share (the documents without a value may be many)."""
@@ -167,13 +183,16 @@ def is_tie(condition):
 
 def fan_out(query, field):
     """``query`` as one query per value of its ``$in``, when it also bounds ``field`` by a
-    range or an equality, or holds another equality (see :meth:`Query.find`); else ``[query]``."""
+    range or an equality, or holds another equality (see :meth:`Query.find`); else ``[query]``.
+    Not an ``$in`` of ids (the admin's text search finds them): the ``_id`` index reads each."""
     condition = query.get(field)
     ranged = isinstance(condition, dict) and RANGE_OPERATORS & condition.keys()
     equal = any(not isinstance(value, dict) for value in query.values())
     if not (ranged or equal):
         return [query]
     for key, values in query.items():
+        if key == "_id":
+            continue
         if isinstance(values, dict) and list(values) == ["$in"] and 1 < len(values["$in"]) <= MAX_FAN_OUT:
             return [{**query, key: value} for value in values["$in"]]
     return [query]
