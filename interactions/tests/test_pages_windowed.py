@@ -108,6 +108,32 @@ def test_pages_are_exact_both_ways(staff_api, world, ordering, scope):
         assert walked == want
 
 
+@pytest.mark.parametrize("ordering", ORDERINGS)
+@pytest.mark.parametrize("scope", [{}, {"sentiment": "Mixed"}, {"client": None}, {"agentName": "Cy"}])
+def test_pages_over_sparse_days_are_exact_both_ways(staff_api, ordering, scope):
+    """A few interactions a day over more than a year: windows are then placed by the counts'
+    average as often as counted day by day, and neither grows with the number asked for."""
+    rng = random.Random(5)
+    acme = make_client()
+    engagements = [make_engagement(acme, "Phone"), make_engagement(acme, "Chat"), make_engagement(name="SMS")]
+    rows = []
+    for number in range(300):
+        when = START + datetime.timedelta(minutes=rng.randrange(400 * 24 * 60)) if number % 41 else None
+        rows.append((rng.choice(engagements), when, rng.choice(AGENTS), rng.choice([*SENTIMENTS, None])))
+    insert_interactions(rows)
+    params, query = {"ordering": ordering, "page_size": 7, **scope}, dict(scope)
+    if "client" in scope:
+        params["client"] = str(acme.pk)
+        query["engagementId"] = {"$in": [e.pk for e in engagements[:2]]}
+        del query["client"]
+    want = [str(pk) for pk in expected(query, ordering)]
+    forwards, pages = walk(staff_api, "/interactions", params)
+    assert forwards == want
+    parts = urlsplit(pages[-2]["next"])
+    _, back_pages = walk(staff_api, f"{parts.path}?{parts.query}", {}, direction="previous")
+    assert [row["_id"]["$oid"] for page in reversed(back_pages) for row in page["results"]] == want
+
+
 def test_wrong_counts_cost_time_not_correctness(staff_api, world):
     rollups.collection().update_many({}, {"$inc": {"total": 1000, "sentiments.Negative": 1000}})  # far too many
     forwards, _ = walk(staff_api, "/interactions", {"page_size": 9})
