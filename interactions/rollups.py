@@ -533,8 +533,8 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     ``agents``: the names the list keeps (None: any); the window is sized by their share of
     the scope's interactions (:func:`recent_agent_count`: as if they were spread evenly).
 
-    Reads the daily documents over a window of the days the scope's average holds
-    ``needed`` in (from its totals), widened by what it lacked until it holds them, one query per
+    Reads the daily documents over twice the days the scope's average holds ``needed`` in
+    (from its totals), widened by what it lacked until it holds them, one query per
     engagement, and stops at the end of the data's span: what it reads grows with the
     page, not with the data. Within the day where the count is reached, the bound is placed
     as if that day's interactions were spread over its hours as the scope's are (its
@@ -566,6 +566,10 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
         if width > MAX_COUNTED_DAYS:  # the average is estimate enough: no need to read the days
             day = _shift(start_day, -reach) if descending else _shift(start_day, reach + ONE_DAY)
             return None if (day <= first_day if descending else day > last_day) else day
+        # Twice the days the average says (one query either way): the bound is placed where
+        # the counts reach the page, and days below the average seldom need a second read.
+        width = min(2 * width, max(width, MAX_COUNTED_DAYS))
+        reach = datetime.timedelta(days=width - 1)
         days = (
             {"$gte": max(_shift(start_day, -reach), first_day), "$lte": start_day}
             if descending
