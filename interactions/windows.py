@@ -14,7 +14,6 @@ from topbox.dates import ONE_MILLISECOND, at_or_after, to_utc
 
 DATE = "interactionDate"
 AGENT = "agentName"
-ONE_DAY = datetime.timedelta(days=1)
 # By agent: no index holds the agent's name after the filters' fields, so its window
 # leads; but not before engagements chosen: the window holds every client's agents of
 # those names, the (engagement, agent, date, id) index only the engagements' interactions.

@@ -57,7 +57,7 @@ class DocumentAdmin(ModelAdmin):
         return changelist.count(), True
 
     def keyset_windows(self, request):
-        """A :class:`topbox.admin.keyset.Windows` for reading keyset pages by date, or None."""
+        """A :class:`topbox.admin.keyset.Windows` for reading keyset pages within windows, or None."""
         return None
 
     def get_changelist_instance(self, request):
@@ -222,7 +222,7 @@ class DocumentAdmin(ModelAdmin):
 
     def newest_children(self, kind, parent):
         """The parent's first ``CHILDREN_LISTED`` children in their ordering: read as a
-        keyset page (within date windows) where the children's admin pages so."""
+        keyset page (within the windows of :meth:`keyset_windows`) where the children's admin pages so."""
         ordering = kind.model._meta.get("ordering") or ["id"]
         child_admin = self.admin_site._registry.get(kind.model)
         page = keyset.ordering_of(kind.model, ordering) if getattr(child_admin, "keyset_above", None) else None
