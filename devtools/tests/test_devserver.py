@@ -48,9 +48,12 @@ def manage():
 
 
 def run_manage(*args, env):
+    """``manage.py`` as a terminal starts it: Ctrl-C reaches it even when the suite itself
+    runs with SIGINT ignored (a background job of a script), which a child would inherit."""
     process = subprocess.Popen(
         [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     process.lines = []
     reader = threading.Thread(target=lambda: process.lines.extend(process.stdout), daemon=True)

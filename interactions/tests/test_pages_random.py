@@ -57,7 +57,9 @@ def random_world(rng):
     return client, [e for e in engagements if e.clientId.pk == client.pk], engagements, days
 
 
-@pytest.mark.parametrize("seed", range(12))
+# Seeds 11 and 24 read interactions twice while a window could reach less far than the
+# last one (fixed in topbox.api.query.Query.find_windowed); the others are any.
+@pytest.mark.parametrize("seed", [*range(7), 11])
 def test_api_pages_on_random_data_are_exact_both_ways(staff_api, seed):
     rng = random.Random(seed)
     client, own, engagements, days = random_world(rng)
@@ -87,7 +89,7 @@ def test_api_pages_on_random_data_are_exact_both_ways(staff_api, seed):
             assert [row["_id"]["$oid"] for page in reversed(back) for row in page["results"]] == want, params
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", [*range(7), 24])
 def test_admin_pages_on_random_data_are_exact_both_ways(admin_client, monkeypatch, seed):
     rng = random.Random(seed)
     monkeypatch.setattr(InteractionAdmin, "keyset_above", 10)
