@@ -541,6 +541,7 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
     ``hours``; evenly when unknown; the paginator widens a window that falls short). A
     window wider than ``MAX_COUNTED_DAYS`` is not read: the average places it.
     """
+    keys = None if sentiments is None else {sentiment_key(s) for s in sentiments}  # (null and "": absent, once)
     scope = scope_totals(engagement_ids)
     profile = DayProfile(scope["hours"])
     if agents is not None and scope["total"]:
@@ -578,7 +579,7 @@ def page_bound(engagement_ids, sentiments, start, needed, descending=True, withi
         by_day = Counter()
         for row in _day_counts(engagement_ids, days):
             counts = row.get("sentiments") or {}
-            n = row.get("total", 0) if sentiments is None else sum(counts.get(s, 0) for s in sentiments)
+            n = row.get("total", 0) if keys is None else sum(counts.get(key, 0) for key in keys)
             by_day[day_of(row["day"])] += n
         reached, target = 0, PAGE_MARGIN * needed
         for day in sorted(by_day, reverse=descending):

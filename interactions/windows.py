@@ -68,8 +68,6 @@ def date_window(query, segment, needed):
     engagements, sentiments, agents = counted_values(query.filter)
     if start is UNPLACED or engagements is False or sentiments is False:
         return None
-    if sentiments is not None:  # (the admin's "None" is null or "": counted as absent)
-        sentiments = sorted({rollups.sentiment_key(sentiment) for sentiment in sentiments})
     bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates,
                                agents=agents or None)  # fmt: skip
     bound = bound and to_utc(bound)  # to the millisecond, as dates are stored (see Query.window)
