@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/admin.py [--interactions 100000] [--requests 5]
 
-Starts an embedded server (in memory, a free port), inserts the data with ``insert_many``
-(one interaction every 17 minutes, so a week holds as many at any size), then, for a few
-changelist URLs (filters, then each kind of search), prints the admin's response time
+Starts an embedded server (in memory, a free port), inserts the data (the interactions
+with their counts; one interaction every 17 minutes, so a week holds as many at any size),
+then, for a few changelist URLs (filters, then each kind of search), prints the admin's response time
 (p50 over the requests, logged in as a superuser, through Django's test client) next to
 the raw pymongo time of the queries the page stands for: the page (same filter, sort and
 limit) and the count it shows (for a search within a scope, the bounded scan of the
@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bson import ObjectId
 from pymongo import monitoring
-from pymongo.errors import BulkWriteError
 
 from devtools.embedded import MEMORY, EmbeddedMongo, free_port
 from topbox.textsearch import words_filter
@@ -57,15 +56,15 @@ def seed(db, interactions):
 def resume(db, interactions):
     """Complete a seed that stopped part way (an earlier run into the same --storage):
     the daily counts rebuilt from what is stored, then the rest, older and older."""
-    from interactions import rollups
+    from interactions.counts import reading, rebuilding
 
     clients, engagements = list(db["client"].find().sort("name")), list(db.engagement.find().sort("_id"))
     started = time.perf_counter()
-    rollups.rebuild()
-    stored = rollups.count()
+    rebuilding.rebuild()
+    stored = reading.count()
     print(f"Rebuilt the daily counts of {stored} stored interactions in {time.perf_counter() - started:.1f} s.")
     oldest = db.interaction.find_one(
-        {"interactionDate": {"$lt": rollups.span()[0].replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)}},
+        {"interactionDate": {"$lt": reading.span()[0].replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)}},
         sort=[("interactionDate", 1)],
     )["interactionDate"].replace(tzinfo=datetime.UTC)
     end = oldest + datetime.timedelta(minutes=17 * stored)
@@ -76,7 +75,8 @@ def resume(db, interactions):
 def add_interactions(db, engagements, end, first, last):
     """Interactions ``first`` to ``last`` (one every 17 minutes back from ``end``), in
     batches, each with its daily counts."""
-    from interactions import rollups
+    from interactions.documents import Interaction
+    from topbox.documents import insert_new
 
     rows = []
     for n in range(first, last):
@@ -92,12 +92,7 @@ def add_interactions(db, engagements, end, first, last):
             row["sentiment"] = sentiment
         rows.append(row)
         if len(rows) == 5000 or n == last - 1:
-            try:
-                db.interaction.insert_many(rows, ordered=False)
-            except BulkWriteError as error:  # a retried batch: its first attempt stored them
-                if any(e["code"] != 11000 for e in error.details["writeErrors"]):
-                    raise
-            rollups.record(added=rows)
+            insert_new(Interaction, rows)  # with their counts, in one transaction
             rows = []
 
 
@@ -183,7 +178,7 @@ def main():
         else:
             started = time.perf_counter()
             clients, engagements = seed(db, args.interactions)
-            print(f"Seeded {args.interactions} interactions in {time.perf_counter() - started:.1f} s (insert_many).")
+            print(f"Seeded {args.interactions} interactions in {time.perf_counter() - started:.1f} s.")
         if args.seed_only:
             return
         skipped = {name.strip() for name in args.skip.split(",") if name.strip()}
@@ -199,17 +194,17 @@ def measure(db, browser, clients, engagements, repeat, skipped):
     per engagement or agent where the admin splits an ``$in``) plus what its count reads."""
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from interactions import rollups
+    from interactions.counts import keys, reading
 
     engagement, client = engagements[0]["_id"], clients[0]["_id"]
     client_engagements = [e["_id"] for e in engagements if e["clientId"] == client]
     interaction = db.interaction.find_one({"engagementId": engagement}, {"_id": 1})["_id"]
     csv_name = db.interaction.find_one({"_id": interaction})["custom"]["csvName"]
-    newest = rollups.newest_day()
+    newest = reading.newest_day()
     middle = (newest - datetime.timedelta(days=20)).date()
     week_from, week_to = middle - datetime.timedelta(days=6), middle
-    fords = sorted(rollups.agent_names(["ford"]))
-    totals = lambda ids=None: lambda: list(rollups.totals().find({} if ids is None else {"_id": {"$in": ids}}))  # noqa: E731
+    fords = sorted(reading.agent_names(["ford"]))
+    totals = lambda ids=None: lambda: list(keys.totals().find({} if ids is None else {"_id": {"$in": ids}}))  # noqa: E731
     cases = [
         # label, query, raw branches (page), raw count
         ("newest", "", [{}], totals()),
@@ -226,8 +221,8 @@ def measure(db, browser, clients, engagements, repeat, skipped):
         ("q csv name", f"q={csv_name}", [{"custom.csvName": csv_name}],
          lambda: db.interaction.count_documents({"custom.csvName": csv_name}, limit=10_001)),
         ("q agent 'ford'", "q=ford", [{"agentName": name} for name in fords],
-         lambda: list(rollups.names().find(
-             {"engagementId": rollups.EVERY_ENGAGEMENT, **words_filter(["agentName"], ["ford"])}))),
+         lambda: list(keys.names().find(
+             {"engagementId": keys.EVERY_ENGAGEMENT, **words_filter(["agentName"], ["ford"])}))),
         ("q words, client+week", f"client={client}&date_from={week_from}&date_to={week_to}&q=parcel", None, None),
     ]  # fmt: skip
     print(f"p50 of {repeat} requests, pages of 50, newest first; times in ms")

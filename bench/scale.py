@@ -27,7 +27,7 @@ agents' totals) the count is read from;
 ``find_one`` for a detail; for statistics, reading the day totals and the agents' totals
 they are made of. The table ends with each figure's growth from the first size to the last.
 
-After a size's figures, what they would cost without the rollups is printed once:
+After a size's figures, what they would cost without the stored counts is printed once:
 ``count_documents`` over the interactions and the statistics' one aggregation over them
 (last: the embedded server goes on with a scan pymongo gave up on, slowing what follows).
 """
@@ -167,16 +167,16 @@ class Bench:
     @staticmethod
     def raw_totals(ids):
         """The totals documents a count is read from."""
-        from interactions import rollups
+        from interactions.counts import keys
 
-        return list(rollups.totals().find({"_id": {"$in": ids}}))
+        return list(keys.totals().find({"_id": {"$in": ids}}))
 
     @staticmethod
     def raw_agent_totals(condition):
         """The agents' totals documents an agent's (or a search's) count is read from."""
-        from interactions import rollups
+        from interactions.counts import keys
 
-        return list(rollups.names().find({"engagementId": rollups.EVERY_ENGAGEMENT, "agentName": condition}))
+        return list(keys.names().find({"engagementId": keys.EVERY_ENGAGEMENT, "agentName": condition}))
 
     @staticmethod
     def raw_picker(word):
@@ -249,7 +249,7 @@ class Bench:
     def run(self, size):
         from clients.documents import Client
         from engagements.documents import Engagement
-        from interactions import rollups
+        from interactions.counts import keys, reading
         from interactions.stats import interaction_stats, raw_interaction_stats
 
         clients = list(Client.objects.order_by("id"))
@@ -267,7 +267,7 @@ class Bench:
             ("agent", {"agentName": agent}, {"agentName": agent}),
         ]  # fmt: skip
         surname = agent.split()[-1]
-        agents = sorted(rollups.agent_names([surname]))
+        agents = sorted(reading.agent_names([surname]))
         scopes.append(("search", {"search": surname}, {"agentName": {"$in": agents}}))
         for label, params, match in scopes:
             self.pages(size, label, params, match)
@@ -277,7 +277,7 @@ class Bench:
         for label, params, match in [*scopes[:2], scopes[4], scopes[5]]:
             first = self.json("/interactions", params)["results"]
             page = self.raw_page(match, first)
-            ids = match.get("engagementId", {}).get("$in", [rollups.EVERY_ENGAGEMENT])
+            ids = match.get("engagementId", {}).get("$in", [keys.EVERY_ENGAGEMENT])
             named = match.get("agentName")
             totals = (
                 (lambda named=named: self.raw_agent_totals(named)) if named else (lambda ids=ids: self.raw_totals(ids))
@@ -327,7 +327,7 @@ class Bench:
         self.measure("picker search", size, lambda: self.get(self.api, "/engagements/choices", {"term": words}),
                      lambda: self.raw_picker(words))  # fmt: skip
 
-        rows = rollups.collection()
+        rows = keys.collection()
         scopes = [
             ("everything", "/stats", {}, {}),
             (
@@ -348,10 +348,10 @@ class Bench:
         def raw_stats(engagement_ids):
             """The day totals and the agents' totals the statistics are made of."""
             if engagement_ids is None:
-                return [list(rollups.daily().find()), list(rows.find({"day": None})),
-                        list(rollups.names().find({"engagementId": rollups.EVERY_ENGAGEMENT, **agents}))]  # fmt: skip
+                return [list(keys.daily().find()), list(rows.find({"day": None})),
+                        list(keys.names().find({"engagementId": keys.EVERY_ENGAGEMENT, **agents}))]  # fmt: skip
             return [[list(rows.find({"engagementId": pk})),
-                     list(rollups.names().find({"engagementId": pk, **agents}))] for pk in engagement_ids]  # fmt: skip
+                     list(keys.names().find({"engagementId": pk, **agents}))] for pk in engagement_ids]  # fmt: skip
 
         for label, path, scope, match in scopes:
             ids = match.get("engagementId")
@@ -365,10 +365,10 @@ class Bench:
         self.run_references()
 
     def run_references(self):
-        """What the figures would cost without the rollups (a count and an aggregation over
+        """What the figures would cost without the stored counts (a count and an aggregation over
         the interactions), once each, after every figure: the embedded server goes on with a
         scan that pymongo gave up on, which would slow what is measured next."""
-        print("Without the rollups (once each):")
+        print("Without the stored counts (once each):")
         for label, reference in self.references:
             started = time.perf_counter()
             try:
@@ -428,10 +428,10 @@ def main():
     bench = None
     for size in sizes:
         with throwaway_site(f"{args.storage}/{size}" if args.storage else None):
-            from interactions import rollups
+            from interactions.counts import reading
             from sampledata import synthetic
 
-            stored = rollups.scope_totals()["total"]
+            stored = reading.scope_totals()["total"]
             if stored >= size:  # a storage seeded by an earlier run (--storage)
                 print(f"\nReusing the {stored:,} interactions stored for {size:,}.", flush=True)
             else:

@@ -1,13 +1,12 @@
-from django_mongoengine import fields
-
 from topbox.documents import Document
+from topbox.fields import LineField
 
 
 class Client(Document):
     """A company that uses Topbox; holds the client's global properties."""
 
-    name = fields.StringField(max_length=200, verbose_name="name", help_text="The company's full name.")
-    nickName = fields.StringField(
+    name = LineField(max_length=200, verbose_name="name", help_text="The company's full name.")
+    nickName = LineField(
         max_length=100, blank=True, verbose_name="nickname", help_text="The short name staff use for the company."
     )
 

@@ -40,9 +40,10 @@ def port_in_use(port):
 class EmbeddedMongo:
     """Start, wait for and stop one SecantusDB server on 127.0.0.1."""
 
-    def __init__(self, port, storage=MEMORY, log_path=None, pid_path=None):
+    def __init__(self, port, storage=MEMORY, log_path=None, pid_path=None, test_commands=False):
         self.port = port
         self.storage = storage
+        self.test_commands = test_commands  # configureFailPoint, for the tests' fault injection
         self.log_path = Path(log_path) if log_path else None
         self.pid_path = Path(pid_path) if pid_path else None  # finds a server an earlier run left
         self.process = None
@@ -74,6 +75,7 @@ class EmbeddedMongo:
             "--port", str(self.port),
             "--storage-path", str(self.storage),
             "--log-level", "WARNING",
+            *(["--enable-test-commands"] if self.test_commands else []),
         ]  # fmt: skip
         # A session of its own: Ctrl-C in the terminal reaches our process, which then stops
         # the server in order, rather than both racing to shut down.

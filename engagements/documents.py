@@ -1,14 +1,13 @@
-from django_mongoengine import fields
-
 from clients.documents import Client
 from topbox.documents import Document, ReferenceField, referenced
+from topbox.fields import LineField
 
 
 class Engagement(Document):
     """One source of a client's data: Twitter, Facebook, Phone, Chat, SMS, ..."""
 
     clientId = ReferenceField(Client, verbose_name="client", help_text="The client whose data this source holds.")
-    name = fields.StringField(
+    name = LineField(
         max_length=100,
         verbose_name="source",
         help_text="The channel the interactions come from: Chat, Phone, SMS, Twitter, Facebook, ...",

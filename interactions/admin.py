@@ -7,7 +7,7 @@ from django.contrib.admin import SimpleListFilter
 from clients.documents import Client
 from engagements.documents import Engagement
 from engagements.selectors import engagement_ids
-from interactions import rollups
+from interactions.counts import keys, reading
 from interactions.documents import SENTIMENTS, Interaction
 from interactions.selectors import csv_file_counts, interaction_counts
 from interactions.windows import InteractionWindows
@@ -153,7 +153,7 @@ class InteractionAdmin(DocumentAdmin):
     def search_filter(self, request, words):
         """Agents whose name holds every word, from the names the daily counts keep (not a
         scan of the interactions); then an indexed equality per name found."""
-        return {"agentName": {"$in": sorted(rollups.agent_names(words))}}
+        return {"agentName": {"$in": sorted(reading.agent_names(words))}}
 
     def count_changelist(self, request, changelist):
         """From the daily counts where the filter allows (the client, engagement, sentiment
@@ -187,26 +187,26 @@ class InteractionAdmin(DocumentAdmin):
                 return None
             engagements = found if engagements is None else [pk for pk in engagements if pk in found]
         elif term and term.lower().endswith(".csv") and len(term.split()) == 1:
-            return rollups.file_count(term) if not params else None
+            return reading.file_count(term) if not params else None
         elif term:
             words = term.split()
             too_long = len(words) > search.MAX_SEARCH_WORDS or any(len(w) > search.MAX_SEARCH_WORD for w in words)
             if params or term.lower().endswith(".csv") or too_long:
                 return None
-            return sum(rollups.agent_names(words).values())
+            return sum(reading.agent_names(words).values())
         if agent is not None:
             if set(params) - {"client", "engagement"}:
                 return None
-            return rollups.agent_count(agent, engagements)
+            return reading.agent_count(agent, engagements)
         sentiment = params.get("sentiment")
-        sentiments = None if sentiment is None else [rollups.ABSENT if sentiment == "-" else sentiment]
+        sentiments = None if sentiment is None else [keys.ABSENT if sentiment == "-" else sentiment]
         if params.get("date_from") or params.get("date_to"):
             first, last = (datetime.date.fromisoformat(params[n]) if params.get(n) else None for n in DATE_PARAMS)
             end = midnight(last + datetime.timedelta(days=1)) if last and last < datetime.date.max else None
-            return rollups.count(engagements, sentiments, first and midnight(first), end)
+            return reading.count(engagements, sentiments, first and midnight(first), end)
         if engagements == []:
             return 0
-        return rollups.count(engagements, sentiments)
+        return reading.count(engagements, sentiments)
 
     def id_scope(self, object_id):
         """The engagements an id search selects (an engagement's or a client's id), or None

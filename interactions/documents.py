@@ -2,7 +2,7 @@ from django_mongoengine import fields
 
 from engagements.documents import Engagement
 from topbox.documents import Document, ReferenceField
-from topbox.fields import FreeFormDictField
+from topbox.fields import FreeFormDictField, LineField
 
 SENTIMENTS = ("Positive", "Negative", "Neutral", "Mixed")
 
@@ -21,7 +21,7 @@ class Interaction(Document):
         Engagement, verbose_name="engagement", help_text="The source (and so the client) the interaction came from."
     )
     interactionDate = fields.DateTimeField(verbose_name="date (UTC)", help_text="When it happened, in UTC.")
-    agentName = fields.StringField(
+    agentName = LineField(
         max_length=200,
         blank=True,
         verbose_name="agent",

@@ -1,4 +1,4 @@
-from interactions import rollups
+from interactions.counts import reading
 from interactions.documents import SENTIMENTS
 from interactions.selectors import client_interactions
 from topbox.api.filters import ChoicesParam, DateParam, ExactParam, ObjectIdParam, QueryFilter, SearchParam
@@ -13,12 +13,12 @@ class ClientParam(ObjectIdParam):
 
 class AgentSearchParam(SearchParam):
     """The agents whose names hold the term, found in the names the counts keep
-    (:func:`interactions.rollups.agent_names`), as an ``$in``: each agent's page is then
+    (:func:`interactions.counts.reading.agent_names`), as an ``$in``: each agent's page is then
     read from its index, within a date window, and ``count=true`` from the agents' counts,
     rather than a regular expression over every interaction."""
 
     def fragment(self, value):
-        return {self.field: {"$in": sorted(rollups.agent_names([value]))}}
+        return {self.field: {"$in": sorted(reading.agent_names([value]))}}
 
 
 class InteractionFilter(QueryFilter):

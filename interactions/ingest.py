@@ -38,14 +38,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import bson
 
-from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import history
-from topbox.documents import confirm_parents
+from topbox.documents import MissingParents, insert_new, write
 from topbox.errors import InvalidArguments, Unprocessable
-from topbox.fields import MAX_DOCUMENT_BYTES, is_valid_unicode, storage_problems
-from topbox.mongo import insert_unordered
+from topbox.fields import MAX_DOCUMENT_BYTES, control_character_problem, is_valid_unicode, storage_problems
 
+DELETE_BATCH = 1000  # rows a replacing ingest deletes (and uncounts) per transaction
 NAME_KEY = "csvName"
 LINE_KEY = "csvLine"
 UNIQUE_INDEX = "csv_row_unique"
@@ -164,6 +163,8 @@ def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on
     csv_name = csv_name.strip() if csv_name else ""
     if not csv_name:
         raise IngestError("The file needs a name: it is stored as custom.csvName and keys its rows.")
+    if problem := control_character_problem(csv_name):
+        raise IngestError(f"The file's name {problem}.")
     if options.checks_first and not stream.seekable():
         raise OptionsError("A strict or replacing ingest reads the file twice: it needs a seekable stream.")
     collection = Interaction._get_collection()
@@ -194,12 +195,10 @@ def ingest_csv(stream, csv_name, engagement, options=None, *, on_reject=None, on
             if options.dry_run:
                 result.replaced = collection.count_documents(query)
             else:
-                result.replaced = collection.delete_many(query).deleted_count
+                result.replaced = _delete_rows(query)
 
     write = None if options.dry_run else collection
     _process(stream, _RowReader(csv_name, engagement.pk, options), result, options, write, on_reject, on_progress)
-    if result.replaced and not options.dry_run:
-        rollups.rebuild([engagement.pk])  # what was deleted, counted again from what is stored
     result.seconds = time.monotonic() - started
     if by is not None and not options.dry_run:
         replaced = f", {result.replaced} replaced first" if result.replaced else ""
@@ -238,20 +237,53 @@ def _process(stream, reader, result, options, collection, on_reject, on_progress
 
 
 def _insert(collection, documents, result):
-    """Insert unordered; rows already stored (duplicate key on the CSV row) are counted, not errors.
-
-    Then the engagement must still be there: if it was deleted meanwhile, the rows just
-    inserted are deleted again (``topbox.documents.confirm_parents``) and the ingest stops.
-    """
+    """Insert the rows not stored yet (their CSV line, not their ``_id``, says so), counted
+    in the same transaction: a batch is stored whole or not at all, so a rerun of an
+    interrupted ingest completes it. If the engagement was deleted meanwhile, nothing of the
+    batch is written and the ingest stops."""
     if collection is None or not documents:
         return
-    inserted, duplicates = insert_unordered(collection, documents)
-    if confirm_parents(Interaction, documents[:1], delete=False):  # every row has the same engagement
-        collection.delete_many({"_id": {"$in": [document["_id"] for document in inserted]}})
-        raise IngestError("The engagement was deleted during the ingest; the rows of this batch were removed.")
-    rollups.record(added=inserted)
+    for document in documents:
+        document.setdefault("_id", bson.ObjectId())
+    try:
+        inserted, present = insert_new(Interaction, documents, stored=_stored_lines)
+    except MissingParents:
+        raise IngestError("The engagement was deleted during the ingest; nothing of this batch was written.") from None
     result.inserted += len(inserted)
-    result.already_present += duplicates
+    result.already_present += present
+
+
+def _stored_lines(documents, session):
+    """The positions in ``documents`` (rows of one file and engagement) of those whose CSV
+    line is stored: one indexed range over the batch's lines."""
+    lines = [document["custom"][LINE_KEY] for document in documents]
+    first = documents[0]
+    query = {
+        "engagementId": first["engagementId"],
+        f"custom.{NAME_KEY}": first["custom"][NAME_KEY],
+        f"custom.{LINE_KEY}": {"$gte": min(lines), "$lte": max(lines)},
+    }
+    stored = Interaction._get_collection().find(query, {f"custom.{LINE_KEY}": 1}, session=session)
+    found = {row["custom"][LINE_KEY] for row in stored}
+    return {position for position, line in enumerate(lines) if line in found}
+
+
+def _delete_rows(query):
+    """Delete the interactions matching ``query``, uncounted in the same transaction, a
+    batch at a time; return how many."""
+    collection = Interaction._get_collection()
+    deleted = 0
+    while True:
+
+        def change(session):
+            rows = list(collection.find(query, session=session).limit(DELETE_BATCH))
+            collection.delete_many({"_id": {"$in": [row["_id"] for row in rows]}}, session=session)
+            return rows, []
+
+        rows, _ = write(Interaction, change)
+        deleted += len(rows)
+        if len(rows) < DELETE_BATCH:
+            return deleted
 
 
 class _RowReader:
@@ -382,6 +414,8 @@ class _RowReader:
             )
         if len(name) > AGENT_MAX_LENGTH:
             raise RowRejected(f"agent name longer than {AGENT_MAX_LENGTH} characters")
+        if problem := control_character_problem(name):
+            raise RowRejected(f"agent name {problem}")
         return name
 
     def sentiment(self, record):

@@ -4,7 +4,7 @@ import datetime
 
 from clients.selectors import visible_client_ids
 from engagements.selectors import engagement_ids
-from interactions import rollups
+from interactions.counts import reading
 from interactions.documents import Interaction
 from topbox.dates import at_or_after
 
@@ -24,25 +24,25 @@ def interaction_counts(engagement_ids):
     """``{engagement id: number of interactions}`` for the given engagements (absent: none):
     their totals, which the daily counts keep (one small document each), not a count of
     their interactions."""
-    return rollups.engagement_totals(engagement_ids)
+    return reading.engagement_totals(engagement_ids)
 
 
 def csv_file_counts(engagement_id, limit):
     """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``: from
-    the names the daily counts keep (:func:`interactions.rollups.file_counts`), not a
+    the names the daily counts keep (:func:`interactions.counts.reading.file_counts`), not a
     read of the engagement's interactions."""
-    return rollups.file_counts(engagement_id, limit)
+    return reading.file_counts(engagement_id, limit)
 
 
 def last_date(engagement_ids=None):
     """The latest ``interactionDate`` of the interactions of ``engagement_ids`` (None: of
     every engagement), or None if they have none.
 
-    The daily counts say which day (:func:`interactions.rollups.newest_day`); then one
+    The daily counts say which day (:func:`interactions.counts.reading.newest_day`); then one
     sorted, limited query per engagement within that day, on the (engagementId,
     interactionDate) index: it reads that day's interactions, whatever the data's size.
     """
-    day = rollups.newest_day(engagement_ids)
+    day = reading.newest_day(engagement_ids)
     if day is None:
         return None
     collection = Interaction._get_collection()

@@ -14,7 +14,7 @@ from collections import Counter
 from bson import ObjectId
 
 from engagements.selectors import engagement_ids
-from interactions import rollups
+from interactions.counts import keys, reading
 from interactions.documents import SENTIMENTS, Interaction
 from topbox import mongo
 from topbox.dates import at_or_after, to_utc
@@ -53,7 +53,7 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
     intervals, so any stored data has a default view (years 1 to 9999 fit in years).
     Raises :class:`StatsError` for bad arguments, or an ``interval`` too fine for the span.
 
-    Whole UTC days are read from the daily counts (:mod:`interactions.rollups`: one small
+    Whole UTC days are read from the daily counts (:mod:`interactions.counts`: one small
     document per engagement and day, whatever the number of interactions); the part of a
     day at either end of ``[start, end)`` from the interactions themselves. Without dates,
     the series comes from the day totals alone (for every engagement, one document per
@@ -70,8 +70,8 @@ def interaction_stats(*, client=None, engagement=None, start=None, end=None, int
     if first_day and last_day and first_day >= last_day:  # less than one whole day
         tally.add_interactions(_interactions(engagement_ids, start, end))
     elif start is None and end is None:
-        tally.add_days(rollups.day_totals(engagement_ids), agents=False)
-        tally.add_agents(rollups.agent_sentiments(engagement_ids))
+        tally.add_days(reading.day_totals(engagement_ids), agents=False)
+        tally.add_agents(reading.agent_sentiments(engagement_ids))
     else:
         days = {**({"$gte": first_day} if first_day else {}), **({"$lt": last_day} if last_day else {})}
         tally.add_days(_days(engagement_ids, days))
@@ -124,7 +124,7 @@ def _days(engagement_ids, days):
     """The daily-count documents of the engagements (None: all) within ``days`` (a range on
     ``day``), one indexed query per engagement (an ``$in`` with a range is a scan on the
     embedded server)."""
-    collection = mongo.for_statistics(rollups.collection())
+    collection = mongo.for_statistics(keys.collection())
     match = {"day": days} if days else {}
     if engagement_ids is None:
         yield from collection.find(match)
@@ -168,7 +168,7 @@ class Tally:
             sentiments = {key: n for key, n in (row.get("sentiments") or {}).items() if n}
             self._add(row.get("day"), sentiments)
             for key, counts in (row.get("agents") or {}).items() if agents else ():
-                self.agents.setdefault(rollups.agent_name(key), Counter()).update(counts)
+                self.agents.setdefault(keys.agent_name(key), Counter()).update(counts)
 
     def add_agents(self, agents):
         """``{agent name: counts by sentiment key}``, from the agents' totals."""
@@ -177,7 +177,7 @@ class Tally:
 
     def add_interactions(self, rows):
         for row in rows:
-            sentiment = rollups.sentiment_key(row.get("sentiment"))
+            sentiment = keys.sentiment_key(row.get("sentiment"))
             self._add(row.get("interactionDate"), {sentiment: 1})
             if row.get("agentName"):
                 self.agents.setdefault(row["agentName"], Counter())[sentiment] += 1

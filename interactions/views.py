@@ -13,7 +13,7 @@ from clients.documents import Client
 from clients.selectors import visible_clients
 from engagements.documents import Engagement
 from engagements.selectors import visible_engagements
-from interactions import rollups
+from interactions.counts import reading
 from interactions.dashboard import Period, present
 from interactions.filters import InteractionFilter
 from interactions.ingest import Columns, Options, ingest_csv
@@ -59,8 +59,8 @@ class InteractionViewSet(DocumentViewSet):
 
     def counted(self, query):
         """``count=true`` from the counts when the filter is one they describe: engagements,
-        sentiments and a date range (:func:`interactions.rollups.count`), or engagements,
-        sentiments and agents (:func:`interactions.rollups.agent_count`); else None."""
+        sentiments and a date range (:func:`interactions.counts.reading.count`), or engagements,
+        sentiments and agents (:func:`interactions.counts.reading.agent_count`); else None."""
         if set(query.filter) - {"engagementId", "sentiment", AGENT, DATE}:
             return None
         engagements, sentiments, agents = counted_values(query.filter)
@@ -68,25 +68,10 @@ class InteractionViewSet(DocumentViewSet):
         if engagements is False or sentiments is False or agents is False or dates is None:
             return None
         if agents is None:
-            return rollups.count(engagements, sentiments, *dates)
+            return reading.count(engagements, sentiments, *dates)
         if dates != (None, None):
             return None  # (agents are counted over all time)
-        return rollups.agent_count(agents, engagements, sentiments)
-
-    # Every write keeps the daily counts (interactions.rollups) in step.
-
-    def perform_create(self, serializer):
-        super().perform_create(serializer)
-        rollups.record(added=[serializer.instance])
-
-    def perform_update(self, serializer):
-        replaced = serializer.instance
-        super().perform_update(serializer)
-        rollups.record(added=[serializer.instance], removed=[replaced])
-
-    def perform_destroy(self, instance):
-        super().perform_destroy(instance)
-        rollups.record(removed=[instance])
+        return reading.agent_count(agents, engagements, sentiments)
 
 
 class StatsParams(QueryParamsSerializer):
@@ -227,6 +212,7 @@ class InteractionImportView(NestedRouteMixin, APIView):
     parent_routes = (ParentRoute("engagement_pk", Engagement, visible_engagements),)
     max_body_setting = "API_MAX_UPLOAD_BYTES"
     mongo_timeout_setting = "MONGO_IMPORT_TIMEOUT_MS"  # many batches, not one query
+    writes_in_batches = True  # each in its transaction: a deadline can stop it between two
 
     @extend_schema(
         parameters=[ImportParams],

@@ -5,7 +5,7 @@
 import datetime
 from dataclasses import replace
 
-from interactions import rollups
+from interactions.counts import estimating
 from interactions.documents import SENTIMENTS
 from topbox.admin.keyset import Windows
 from topbox.api.filters import values
@@ -55,7 +55,7 @@ def window(query, segment, needed):
 
 def date_window(query, segment, needed):
     """Where the next ``needed`` interactions of a page by date lie, from the daily counts
-    (:func:`interactions.rollups.page_bound`): a bound on ``interactionDate`` for the first
+    (:func:`interactions.counts.estimating.page_bound`): a bound on ``interactionDate`` for the first
     page, or for the part of a later page beyond the cursor's date.
 
     The counts describe every engagement, one, or several (a client's), with any
@@ -68,7 +68,7 @@ def date_window(query, segment, needed):
     engagements, sentiments, agents = counted_values(query.filter)
     if start is UNPLACED or engagements is False or sentiments is False:
         return None
-    bound = rollups.page_bound(engagements, sentiments, start, needed, descending, within=dates,
+    bound = estimating.page_bound(engagements, sentiments, start, needed, descending, within=dates,
                                agents=agents or None)  # fmt: skip
     bound = bound and to_utc(bound)  # to the millisecond, as dates are stored (see Query.window)
     if bound is None:
@@ -95,7 +95,7 @@ def date_range(condition):
 def agent_window(query, segment, needed):
     """The agents whose interactions hold the next ``needed`` of a page by agent (a
     :class:`topbox.api.query.Query` window), from the agents' counts
-    (:func:`interactions.rollups.agent_bound`): a bound on ``agentName`` for the first page,
+    (:func:`interactions.counts.estimating.agent_bound`): a bound on ``agentName`` for the first page,
     or for the part of a later page beyond the cursor's agent. The counts are over all
     time: a date range or other filters only make the window hold fewer, and it widens."""
     descending = query.ordering.direction == -1
@@ -103,7 +103,7 @@ def agent_window(query, segment, needed):
     engagements, sentiments, agents = counted_values(query.filter)
     if start is UNPLACED or False in (engagements, sentiments, agents):
         return None
-    bound = rollups.agent_bound(engagements, sentiments, start, needed, descending, agents)
+    bound = estimating.agent_bound(engagements, sentiments, start, needed, descending, agents)
     if bound is None:
         return None
     # Through ``bound`` (sent as below the next string up: topbox.api.query._string_bounds).

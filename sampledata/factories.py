@@ -8,6 +8,7 @@ from bson import ObjectId
 from clients.documents import Client
 from engagements.documents import Engagement
 from interactions.documents import Interaction
+from topbox.documents import insert_new
 
 
 def make_client(name="Acme Footwear Inc.", nickName="Acme"):
@@ -29,18 +30,15 @@ def make_interaction(engagement=None, when=None, agentName="John Ford", sentimen
 
 
 def insert_interactions(rows):
-    """Interactions stored by one bulk insert and counted in the rollups, as ingest stores
+    """Interactions stored by one bulk insert and counted (interactions.counts), as ingest stores
     them (much faster than one ``save()`` each): ``rows`` of ``(engagement, when, agentName,
     sentiment)``; a ``when`` of None is stored without a date. Returns the raw documents."""
-    from interactions import rollups
-
     documents = []
     for engagement, when, agent_name, sentiment in rows:
         interaction = Interaction(engagementId=engagement, interactionDate=when, agentName=agent_name,
                                   sentiment=sentiment, custom={})  # fmt: skip
         documents.append({"_id": ObjectId(), **interaction.to_mongo().to_dict()})
-    Interaction._get_collection().insert_many(documents)
-    rollups.record(added=documents)
+    insert_new(Interaction, documents)
     return documents
 
 

@@ -21,10 +21,17 @@ from mongoengine.errors import FieldDoesNotExist, ValidationError
 
 from clients.documents import Client
 from engagements.documents import Engagement
-from interactions import rollups
+from interactions.counts import recording
 from interactions.documents import Interaction
-from topbox import extjson, history
-from topbox.documents import confirm_parents, field_errors, missing_references, reference_id, unique_conflicts
+from topbox import extjson, history, transactions
+from topbox.documents import (
+    MissingParents,
+    field_errors,
+    insert_new,
+    missing_references,
+    reference_id,
+    unique_conflicts,
+)
 from topbox.fields import MAX_DOCUMENT_BYTES, storage_problems
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -65,14 +72,17 @@ def seed(directory=FIXTURES_DIR, flush=False, by=None):
 
     results = {document_cls: CollectionResult(document_cls._meta["collection"]) for document_cls, _ in loaded}
     if flush:
-        for document_cls, _ in reversed(loaded):
-            results[document_cls].removed = document_cls._get_collection().delete_many({}).deleted_count
-        rollups.clear()
+
+        def empty(session):  # the documents and their counts, together
+            for document_cls, _ in reversed(loaded):
+                collection = document_cls._get_collection()
+                results[document_cls].removed = collection.delete_many({}, session=session).deleted_count
+            recording.clear(session)
+
+        transactions.atomic(empty)
     for document_cls, documents in loaded:
         added, results[document_cls].present = insert_missing(document_cls, documents)
         results[document_cls].added = len(added)
-        if document_cls is Interaction:
-            rollups.record(added=added)
     if by is not None:
         record(by, results, f"Seeded from {Path(directory).name}/ through manage.py seed")
     return list(results.values())
@@ -176,19 +186,14 @@ def check_references(loaded, database_counts):
 
 
 def insert_missing(document_cls, documents):
-    """Insert the documents whose ``_id`` is not stored yet; return ``(added, present)``:
-    the documents written, and how many were stored already."""
-    collection = document_cls._get_collection()
-    ids = [document.pk for document in documents]
-    present = {row["_id"] for row in collection.find({"_id": {"$in": ids}}, {"_id": 1})}
-    new = [document.to_mongo().to_dict() for document in documents if document.pk not in present]
-    if new:
-        collection.insert_many(new, ordered=False)
-        missing = confirm_parents(document_cls, new)  # a parent deleted meanwhile: undone
-        if missing:
-            name, (target, ids) = next(iter(missing.items()))
-            raise FixtureError(f"{name}: {target} {ids[0]} was deleted while seeding; run the seed again")
-    return new, len(present)
+    """Insert the documents whose ``_id`` is not stored yet, in one transaction (with their
+    counts: :func:`topbox.documents.insert_new`); return ``(added, present)``: the
+    documents written, and how many were stored already."""
+    try:
+        return insert_new(document_cls, [document.to_mongo().to_dict() for document in documents])
+    except MissingParents as exc:
+        name, (target, ids) = next(iter(exc.missing.items()))
+        raise FixtureError(f"{name}: {target} {ids[0]} was deleted while seeding; run the seed again") from None
 
 
 def describe(error):

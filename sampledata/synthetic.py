@@ -10,8 +10,8 @@ random generator, so running it again adds nothing, and a run that was interrupt
 completed by running it again. Asking for more interactions with the same seed adds only
 the new ones (the first N are the same). Interactions are written in unordered bulk
 batches as they are generated (one batch written while the next is generated), so memory
-stays flat whatever N is; their daily counts are gathered in memory
-(``interactions.rollups.Tally``) and written at the end, or every ``TALLY_ENTRIES``.
+stays flat whatever N is; each batch is counted in the transaction that writes it, so an
+interrupted run leaves every batch either stored and counted or not there at all.
 """
 
 import datetime
@@ -24,17 +24,15 @@ from bson import ObjectId
 
 from clients.documents import Client
 from engagements.documents import Engagement
-from interactions import rollups
 from interactions.documents import SENTIMENTS, Interaction
 from sampledata.seeding import CollectionResult, record
-from topbox.mongo import insert_unordered
+from topbox.documents import insert_new
 
 CHANNELS = ("Phone", "Chat", "SMS", "Twitter", "Facebook")
 PERIOD_START = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 PERIOD_SECONDS = 366 * 24 * 3600  # 2024 is a leap year
 AGENTS_PER_CLIENT = 40
 BATCH_SIZE = 2000
-TALLY_ENTRIES = 1_000_000  # daily counts held in memory before they are written (~60 MB)
 SENTIMENT_CHOICES = (*SENTIMENTS, None)  # None: no sentiment
 SENTIMENT_WEIGHTS = (30, 22, 22, 11, 15)
 # Hours of the day, weighted towards office hours (UTC).
@@ -80,13 +78,13 @@ def generate(
     ]
     agents = [[_agent(rng) for _ in range(AGENTS_PER_CLIENT)] for _ in range(clients)]
     results = {
-        "client": _insert(Client, [document.to_mongo() for document in client_docs]),
-        "engagement": _insert(Engagement, [document.to_mongo() for document in engagement_docs]),
+        "client": _insert(Client, [document.to_mongo().to_dict() for document in client_docs]),
+        "engagement": _insert(Engagement, [document.to_mongo().to_dict() for document in engagement_docs]),
         "interaction": CollectionResult("interaction"),
     }
 
     rows = _interactions(rng, interactions, engagement_docs, agents)
-    _load(Interaction._get_collection(), rows, batch_size, results["interaction"], on_progress)
+    _load(rows, batch_size, results["interaction"], on_progress)
     if by is not None:
         classes = {"client": Client, "engagement": Engagement, "interaction": Interaction}
         record(
@@ -132,44 +130,29 @@ def _batches(rows, size):
         batch = list(itertools.islice(rows, size))
 
 
-def _load(collection, rows, batch_size, result, on_progress):
-    """Insert ``rows`` in unordered batches, each written while the next one is generated,
-    and count what was added in the daily counts (written every ``TALLY_ENTRIES`` counts
-    and at the end, even when the load stops halfway)."""
-    tally = rollups.Tally()
+def _load(rows, batch_size, result, on_progress):
+    """Insert ``rows`` in batches, each written (with its counts, in one transaction:
+    :func:`topbox.documents.insert_new`) while the next one is generated."""
     in_flight = deque()  # (future, batch size): at most two
     done = 0
 
-    def settle(future, size):
+    def advance():
         nonlocal done
+        future, size = in_flight.popleft()
         added, present = future.result()
-        tally.add(added)
-        if len(tally) >= TALLY_ENTRIES:
-            tally.flush()
         result.added += len(added)
         result.present += present
         done += size
-
-    def advance():
-        settle(*in_flight.popleft())
         if on_progress:
             on_progress(done)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthetic-insert") as writer:
-        try:
-            for batch in _batches(rows, batch_size):
-                in_flight.append((writer.submit(insert_unordered, collection, batch), len(batch)))
-                if len(in_flight) > 1:
-                    advance()
-            while in_flight:
+        for batch in _batches(rows, batch_size):
+            in_flight.append((writer.submit(insert_new, Interaction, batch), len(batch)))
+            if len(in_flight) > 1:
                 advance()
-        finally:
-            try:
-                for future, size in in_flight:  # the load stopped: count what was written all the same
-                    if future.exception() is None:
-                        settle(future, size)
-            finally:
-                tally.flush()
+        while in_flight:
+            advance()
 
 
 def _client(rng, number):
@@ -213,7 +196,7 @@ def _cumulative(weights):
 
 def _insert(document_cls, documents):
     result = CollectionResult(document_cls._meta["collection"])
-    added, result.present = insert_unordered(document_cls._get_collection(), documents)
+    added, result.present = insert_new(document_cls, documents)
     result.added = len(added)
     return result
 

@@ -10,20 +10,21 @@ The rule, the same for every reference in the product:
   nothing is mass-deleted by accident and nothing is orphaned. The references also carry
   MongoEngine's ``DENY`` rule, which guards ``QuerySet.delete()`` the same way.
 
-A child created while its parent is being deleted must not survive as an orphan. Two
-protocols close that race, whichever process wins:
+A child created while its parent is being deleted must not survive as an orphan. Every
+write runs in one transaction (:func:`write`, :func:`delete_unreferenced`), and both kinds
+write the parent's lock (a document in ``integrity_lock``, :func:`touch_locks`):
 
-* deleting (:func:`delete_unreferenced`) first marks the parent as being deleted (a
-  document in ``integrity_lock``), then counts its children and deletes it, the count and
-  the delete in one transaction where the server supports them (a replica set, or the
-  embedded server); the mark is removed afterwards;
-* creating a child (:func:`confirm_parents`, after the insert) reads the parent and its
-  mark: if the parent is gone or being deleted, the child just written is deleted again
-  and the write refused.
+* deleting counts the children and deletes the parent in the transaction that wrote its
+  lock;
+* writing a child reads the parent (and any mark, below) in the transaction that wrote
+  the lock, and refuses the write if the parent is gone.
 
-The mark is written before the count, and the child before the read, so one of the two
-always sees the other (tested with concurrent deletes and creates). What stays open:
-writes that bypass Topbox's code (a mongo shell) are not checked.
+Two transactions that write one document cannot both commit unaware of each other (the
+later one conflicts and runs again, seeing the earlier), so either the delete sees the
+child (409) or the child sees the parent gone (refused). Without transactions (a
+standalone mongod), deleting first marks the parent as being deleted in its lock, and a
+child is written before its parent is read, so one of the two still sees the other. What
+stays open: writes that bypass Topbox's code (a mongo shell) are not checked.
 
 Documents derive from ``django_mongoengine.Document`` because its admin needs the
 Django-like ``_meta`` that class provides.
@@ -32,17 +33,27 @@ Django-like ``_meta`` that class provides.
 import datetime
 
 import django_mongoengine
+import django_mongoengine.queryset
+from bson import ObjectId
 from django_mongoengine import fields
 from mongoengine import DENY, ValidationError, signals
+from mongoengine.errors import OperationError
 
-from topbox import memo
+from topbox import memo, mongo, transactions
+
+# Sent inside the transaction of every write of a Topbox document (``Document.save()`` and
+# ``delete()``, the API's writes, bulk loads): ``written.send(document_cls, removed=[...],
+# added=[...], session=session)``, the raw documents replaced or deleted and those stored.
+# A receiver writes what follows from them (the interactions' counts) in ``session``; if it
+# raises, nothing of the write is stored.
+written = signals._signals.signal("written")
 
 LOCKS = "integrity_lock"
 KNOWN = "documents"  # the memo store of the documents read (remember)
 DELETE_MARK_SECONDS = 30  # a mark left by a crashed process stops counting after this
 
 
-class HasDependents(Exception):
+class HasDependents(OperationError):
     """Deleting this document would orphan the documents that reference it."""
 
     def __init__(self, document, counts):
@@ -60,6 +71,22 @@ def ReferenceField(document_type, **kwargs):  # noqa: N802 - reads like the fiel
     return fields.ReferenceField(document_type, **kwargs)
 
 
+class QuerySet(django_mongoengine.queryset.QuerySet):
+    def delete(self, write_concern=None, _from_doc_delete=False, cascade_refs=None):
+        """Delete the documents one by one through :meth:`Document.delete` (each in its
+        transaction, with what follows it), as MongoEngine does when delete signals are
+        connected; return how many were deleted. :class:`HasDependents` (an
+        ``OperationError``, as MongoEngine raises) if any is still referenced."""
+        if _from_doc_delete:
+            return super().delete(write_concern, _from_doc_delete, cascade_refs)
+        documents = list(self.clone())
+        counts = dependent_counts(self._document, [document.pk for document in documents])
+        for document in documents:  # none deleted while any is still referenced, as MongoEngine's own
+            if document.pk in counts:
+                raise HasDependents(document, counts[document.pk])
+        return sum(document.delete() is not None for document in documents)
+
+
 class Document(django_mongoengine.Document):
     # The references ``__str__`` reads: whoever lists many documents loads these first
     # (:func:`load_labels`), so labels cost no query each.
@@ -69,6 +96,7 @@ class Document(django_mongoengine.Document):
         "abstract": True,
         # Indexes are created by `manage.py ensure_indexes` at deploy time, not on first use.
         "auto_create_index": False,
+        "queryset_class": QuerySet,
     }
 
     def validate(self, clean=True, check_references=True):
@@ -83,18 +111,36 @@ class Document(django_mongoengine.Document):
             if missing:
                 raise self.missing_error(missing)
 
-    def save(self, *args, **kwargs):
-        """Save, then make sure no parent was deleted meanwhile (see the module's docstring):
-        if one was, a new document is deleted again (through :meth:`delete`, so that
-        whatever follows deletes, such as daily counts, follows this one too)."""
-        created = self._created or not self.pk
-        result = super().save(*args, **kwargs)
-        missing = confirm_parents(type(self), [self.to_mongo().to_dict()], delete=False)
-        if missing:
-            if created:
-                self.delete()
-            raise self.missing_error(missing)
-        return result
+    def save(self, validate=True, clean=True, **kwargs):
+        """Validate and store the document in one transaction with what follows every write
+        (:data:`written`), refusing it if a parent is gone or being deleted (see the module's
+        docstring); MongoEngine's save signals are sent as by its own ``save()``."""
+        document_cls = type(self)
+        signals.pre_save.send(document_cls, document=self, **kwargs.get("signal_kwargs", {}))
+        if validate:
+            self.validate(clean=clean)
+        raw = self.to_mongo().to_dict()
+        created = self._created or "_id" not in raw
+        new_id = "_id" not in raw
+        raw.setdefault("_id", ObjectId())
+        collection = document_cls._get_collection()
+
+        def change(session):
+            if new_id:
+                collection.insert_one(raw, session=session)
+                return [], [raw]
+            before = collection.find_one_and_replace({"_id": raw["_id"]}, raw, upsert=True, session=session)
+            return [before] if before else [], [raw]
+
+        try:
+            write(document_cls, change)
+        except MissingParents as exc:
+            raise self.missing_error(exc.missing) from None
+        self[self._meta["id_field"]] = self._fields[self._meta["id_field"]].to_python(raw["_id"])
+        self._clear_changed_fields()
+        self._created = False
+        signals.post_save.send(document_cls, document=self, created=created, **kwargs.get("signal_kwargs", {}))
+        return self
 
     def missing_error(self, missing):
         """The ValidationError naming each reference of ``missing`` (see :func:`missing_references`)."""
@@ -110,21 +156,100 @@ class Document(django_mongoengine.Document):
         """``{collection name: count}`` of the documents that still reference this one."""
         return dependent_counts(type(self), [self.pk]).get(self.pk, {})
 
-    def check_deletable(self):
-        """Raise :class:`HasDependents` if documents still reference this one."""
-        counts = self.dependents()
-        if counts:
-            raise HasDependents(self, counts)
-
     def delete(self, signal_kwargs=None, **write_concern):
         """Delete unless referenced (:class:`HasDependents`), safely against concurrent
-        children; MongoEngine's delete signals are sent as by its own ``delete()``."""
-        if not has_dependents_rule(type(self)):
-            return super().delete(signal_kwargs=signal_kwargs, **write_concern)
+        children; return the version deleted (None: it was gone). MongoEngine's delete
+        signals are sent as by its own ``delete()``."""
         signals.pre_delete.send(type(self), document=self, **(signal_kwargs or {}))
-        if delete_unreferenced(self, {"_id": self.pk}):
+        deleted = delete_unreferenced(self, {"_id": self.pk})
+        if deleted is not None:
             signals.post_delete.send(type(self), document=self, **(signal_kwargs or {}))
-        return None
+        return deleted
+
+
+class MissingParents(Exception):
+    """A write references a document that is gone or being deleted."""
+
+    def __init__(self, missing):
+        super().__init__(missing)
+        self.missing = missing  # {field: (target class name, [ids])}, as missing_references gives
+
+
+def write(document_cls, change):
+    """Run ``change(session)``, which writes documents of ``document_cls`` and returns
+    ``(removed, added)`` (the versions replaced or deleted, and those stored, as raw
+    documents), in one transaction (:func:`topbox.transactions.atomic`) with the check of
+    the parents of ``added`` and what follows every write (:data:`written`). Raises
+    :class:`MissingParents`, having written nothing, if a parent is gone or being deleted.
+    Returns ``(removed, added)``."""
+
+    def work(session):
+        removed, added = change(session)
+        missing = confirm_parents(document_cls, _with_new_parents(document_cls, removed, added), session=session)
+        if missing:
+            raise MissingParents(missing)
+        written.send(document_cls, removed=removed, added=added, session=session)
+        return removed, added
+
+    if mongo.supports_transactions(mongo.database().client):
+        return transactions.atomic(work)
+    removed, added = change(None)  # no transactions (a standalone mongod): undone by hand if refused
+    missing = confirm_parents(document_cls, added)
+    if missing:
+        collection = document_cls._get_collection()
+        previous = {raw["_id"]: raw for raw in removed}
+        for raw in added:
+            if raw["_id"] in previous:
+                collection.replace_one({"_id": raw["_id"]}, previous[raw["_id"]])
+            else:
+                collection.delete_one({"_id": raw["_id"]})
+        raise MissingParents(missing)
+    written.send(document_cls, removed=removed, added=added, session=None)
+    return removed, added
+
+
+def insert_new(document_cls, raws, stored=None):
+    """Insert those of ``raws`` (documents of ``document_cls``, each with its ``_id``) not
+    stored yet, in one transaction with what :func:`write` adds; return ``(inserted,
+    present)``: the documents written, and how many were stored already. ``stored(raws,
+    session)`` says which are (their positions in ``raws``); default: by ``_id``. A rerun of
+    an interrupted load completes it: each batch is stored whole, with its counts, or not
+    at all."""
+    collection = document_cls._get_collection()
+
+    def stored_ids(raws, session):
+        rows = collection.find({"_id": {"$in": [raw["_id"] for raw in raws]}}, {"_id": 1}, session=session)
+        found = {row["_id"] for row in rows}
+        return {position for position, raw in enumerate(raws) if raw["_id"] in found}
+
+    stored = stored or stored_ids
+
+    def change(session):
+        present = stored(raws, session)
+        new = [raw for position, raw in enumerate(raws) if position not in present]
+        if new:
+            collection.insert_many(new, ordered=False, session=session)
+        return [], new
+
+    if not raws:
+        return [], 0
+    _, inserted = write(document_cls, change)
+    return inserted, len(raws) - len(inserted)
+
+
+def _with_new_parents(document_cls, removed, added):
+    """Those of ``added`` that reference a parent their replaced version (in ``removed``)
+    did not: a version that keeps its parents cannot orphan anything (a delete of a
+    parent counts it, whenever it was replaced)."""
+    names = [field.db_field for field in document_cls._fields.values()
+             if isinstance(field, fields.ReferenceField) and field.reverse_delete_rule == DENY]  # fmt: skip
+    before = {raw["_id"]: raw for raw in removed}
+
+    def has_new_parent(raw):
+        replaced = before.get(raw["_id"])
+        return replaced is None or any(raw.get(name) != replaced.get(name) for name in names)
+
+    return [raw for raw in added if has_new_parent(raw)]
 
 
 def _dependents_in(session, document_cls, pk):
@@ -135,32 +260,41 @@ def _dependents_in(session, document_cls, pk):
 
 def delete_unreferenced(document, where):
     """Delete the stored document matching ``where`` (its ``_id`` and maybe a version) unless
-    something references it; return whether it was deleted. Raises :class:`HasDependents`.
+    something references it, in one transaction with what follows every write
+    (:data:`written`); return the version deleted, or None if none matched. Raises
+    :class:`HasDependents`.
 
-    Marks the document as being deleted first, so that a child created meanwhile sees it
-    (:func:`confirm_parents`), then counts and deletes in one transaction where the server
-    supports them.
+    The transaction writes the document's lock (:func:`touch_locks`), as does every
+    transaction that writes a child of it (:func:`confirm_parents`): of a delete and a
+    concurrent child, one waits for the other and then sees it. Without transactions, the
+    document is marked as being deleted first, so that a child created meanwhile sees it.
     """
     document_cls = type(document)
-    if not has_dependents_rule(document_cls):  # nothing can reference it: a plain delete
-        return bool(document_cls._get_collection().delete_one(where).deleted_count)
+    collection = document_cls._get_collection()
+    referenced = has_dependents_rule(document_cls)
+
+    def count_and_delete(session):
+        if referenced:
+            touch_locks(document_cls, [document.pk], session)
+            counts = _dependents_in(session, document_cls, document.pk)
+            if counts:
+                raise HasDependents(document, counts)
+        before = collection.find_one_and_delete(where, session=session)
+        if before is not None:
+            written.send(document_cls, removed=[before], added=[], session=session)
+        return before
+
+    if mongo.supports_transactions(mongo.database().client):
+        return transactions.atomic(count_and_delete)
+    if not referenced:
+        return count_and_delete(None)
     locks = document_cls._get_db()[LOCKS]
     key = _lock_key(document_cls, document.pk)
     # A count, so that two deletes of the same document do not clear each other's mark.
     until = _now() + datetime.timedelta(seconds=DELETE_MARK_SECONDS)
     locks.update_one({"_id": key}, {"$inc": {"deleting": 1}, "$max": {"deletingUntil": until}}, upsert=True)
-
-    def count_and_delete(session=None):
-        counts = _dependents_in(session, document_cls, document.pk)
-        if counts:
-            raise HasDependents(document, counts)
-        return document_cls._get_collection().delete_one(where, session=session).deleted_count
-
     try:
-        if not supports_transactions(document_cls._get_db().client):
-            return bool(count_and_delete())
-        with document_cls._get_db().client.start_session() as session:
-            return bool(session.with_transaction(count_and_delete))
+        return count_and_delete(None)
     finally:
         locks.update_one({"_id": key}, {"$inc": {"deleting": -1}})
         locks.delete_one({"_id": key, "deleting": {"$lte": 0}})
@@ -171,12 +305,18 @@ def has_dependents_rule(document_cls):
     return any(rule == DENY for rule in (document_cls._meta.get("delete_rules") or {}).values())
 
 
-def confirm_parents(document_cls, raws, delete=True):
-    """After writing ``raws``: the parents they reference that are gone or being deleted.
+def touch_locks(document_cls, pks, session):
+    """Write the locks of the documents ``pks`` in the transaction ``session``: two
+    transactions that touch one lock never both commit unaware of each other."""
+    locks = document_cls._get_db()[LOCKS]
+    for key in sorted(_lock_key(document_cls, pk) for pk in pks):
+        locks.update_one({"_id": key}, {"$inc": {"writes": 1}}, upsert=True, session=session)
 
-    Returns ``{field: (target class name, [ids])}`` like :func:`missing_references`; with
-    ``delete``, the rows referencing them are deleted again (they were just inserted).
-    """
+
+def confirm_parents(document_cls, raws, session=None):
+    """The parents ``raws`` (just written) reference that are gone or being deleted, as
+    ``{field: (target class name, [ids])}`` like :func:`missing_references`. In a
+    transaction (``session``), their locks are written too (:func:`touch_locks`)."""
     missing = {}
     for name, field in document_cls._fields.items():
         if not isinstance(field, fields.ReferenceField) or field.reverse_delete_rule != DENY:
@@ -186,6 +326,8 @@ def confirm_parents(document_cls, raws, delete=True):
         wanted = {raw.get(db_name) for raw in raws} - {None}
         if not wanted:
             continue
+        if session is not None:
+            touch_locks(target, wanted, session)
         marked = target._get_db()[LOCKS].find(
             {
                 "_id": {"$in": [_lock_key(target, pk) for pk in wanted]},
@@ -193,15 +335,13 @@ def confirm_parents(document_cls, raws, delete=True):
                 "deletingUntil": {"$gt": _now()},
             },
             {"_id": 1},
+            session=session,
         )
         being_deleted = {row["_id"] for row in marked}
-        found = existing_ids(target, wanted)
+        found = existing_ids(target, wanted, session)
         gone = {pk for pk in wanted if pk not in found or _lock_key(target, pk) in being_deleted}
         if gone:
             missing[name] = (target.__name__, sorted(gone, key=str))
-            if delete:
-                ids = [raw["_id"] for raw in raws if raw.get(db_name) in gone and "_id" in raw]
-                document_cls._get_collection().delete_many({"_id": {"$in": ids}})
     return missing
 
 
@@ -211,17 +351,6 @@ def _lock_key(document_cls, pk):
 
 def _now():
     return datetime.datetime.now(datetime.UTC)
-
-
-def supports_transactions(client):
-    """Whether the server runs multi-document transactions: a replica set member (the
-    embedded server reports itself as one) or a sharded cluster; not a standalone mongod."""
-    cached = getattr(client, "_topbox_transactions", None)
-    if cached is None:
-        hello = client.admin.command("hello")
-        cached = bool(hello.get("setName") or hello.get("msg") == "isdbgrid")
-        client._topbox_transactions = cached
-    return cached
 
 
 def missing_references(documents):
@@ -244,13 +373,14 @@ def missing_references(documents):
     return missing
 
 
-def existing_ids(document_cls, ids):
+def existing_ids(document_cls, ids, session=None):
     """The subset of ``ids`` naming stored documents of ``document_cls``: the one
     "does the referenced document exist" query (API fields, admin forms, validation)."""
     ids = list(ids)
     if not ids:
         return set()
-    return {row["_id"] for row in document_cls._get_collection().find({"_id": {"$in": ids}}, {"_id": 1})}
+    rows = document_cls._get_collection().find({"_id": {"$in": ids}}, {"_id": 1}, session=session)
+    return {row["_id"] for row in rows}
 
 
 def count_references(document_cls, field_name, ids, session=None):

@@ -1,6 +1,7 @@
 """Fields shared by Topbox documents."""
 
 import math
+import re
 
 from django_mongoengine import fields
 
@@ -56,6 +57,30 @@ def is_valid_unicode(text):
     except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can carry
         return False
     return True
+
+
+# C0 and C1 control characters and DEL: a NUL, a tab, a line break, an escape, ...
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def control_character_problem(text):
+    """Why ``text`` cannot be a one-line label (it holds a control character), or None."""
+    found = _CONTROL.search(text) if isinstance(text, str) else None
+    if found is None:
+        return None
+    return f"must not contain control characters (U+{ord(found.group()):04X} at position {found.start() + 1})"
+
+
+class LineField(fields.StringField):
+    """One line of text that names something (a client, an engagement, an agent): no
+    control characters, which no name holds and which would reach keys, CSV cells and
+    terminals as they are. (Free-form text, such as ``custom``, keeps them.)"""
+
+    def validate(self, value):
+        super().validate(value)
+        problem = control_character_problem(value)
+        if problem:
+            self.error(problem)
 
 
 class FreeFormDictField(fields.DictField):

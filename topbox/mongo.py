@@ -23,6 +23,7 @@ from pymongo.errors import (
     BulkWriteError,
     ConfigurationError,
     ConnectionFailure,
+    DuplicateKeyError,
     ExecutionTimeout,
     InvalidURI,
     PyMongoError,
@@ -126,8 +127,15 @@ def is_too_slow(exc):
     if isinstance(exc, ExecutionTimeout):
         return True
     if isinstance(exc, PyMongoError) and exc.timeout and not isinstance(exc, ServerSelectionTimeoutError):
-        return contextvars.Context().run(_answers_ping)
+        return outside_deadline(_answers_ping)
     return False
+
+
+def outside_deadline(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` free of the request's deadline (``pymongo.timeout``, a
+    context variable): for what must run even when the request has run out of time, such
+    as finishing a write that was committed (its commit, its history entry)."""
+    return contextvars.Context().run(function, *args, **kwargs)
 
 
 def is_unavailable(exc):
@@ -146,29 +154,28 @@ def _answers_ping():
     return True
 
 
+def supports_transactions(client):
+    """Whether the server runs multi-document transactions: a replica set member (the
+    embedded server reports itself as one) or a sharded cluster; not a standalone mongod."""
+    cached = getattr(client, "_topbox_transactions", None)
+    if cached is None:
+        hello = client.admin.command("hello")
+        cached = bool(hello.get("setName") or hello.get("msg") == "isdbgrid")
+        client._topbox_transactions = cached
+    return cached
+
+
 DUPLICATE_KEY = 11000  # MongoDB's error code for a unique-index collision
 
 
-def insert_unordered(collection, documents):
-    """Insert ``documents`` in one unordered bulk write; return ``(inserted, duplicates)``:
-    the documents written, and how many were not.
-
-    Documents colliding with stored ones on a unique index (``_id`` included) are counted
-    as duplicates, not errors, so a rerun of an interrupted load completes it; any other
-    write error is raised.
-    """
-    documents = list(documents)
-    if not documents:
-        return [], 0
-    try:
-        collection.insert_many(documents, ordered=False)
-    except BulkWriteError as exc:
+def is_duplicate(exc):
+    """Whether ``exc`` is (or, for a bulk write, holds only) a unique-index collision."""
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    if isinstance(exc, BulkWriteError):
         errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != DUPLICATE_KEY for error in errors):
-            raise
-        refused = {error["index"] for error in errors}
-        return [document for index, document in enumerate(documents) if index not in refused], len(refused)
-    return documents, 0
+        return bool(errors) and all(error.get("code") == DUPLICATE_KEY for error in errors)
+    return False
 
 
 def with_database(uri, name):

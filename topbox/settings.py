@@ -42,6 +42,11 @@ MONGO_QUERY_TIMEOUT_MS = env.get_int("MONGO_QUERY_TIMEOUT_MS", 1000)
 # The same for a CSV import over the API (POST /engagements/<id>/imports): many batches,
 # within gunicorn's 30 s worker timeout; bigger files go through `manage.py ingest`.
 MONGO_IMPORT_TIMEOUT_MS = env.get_int("MONGO_IMPORT_TIMEOUT_MS", 25_000)
+# How long a write's commit is awaited, past the request's deadline, before its outcome is
+# called unknown (a 503 that says to retry with the same Idempotency-Key): topbox.transactions.
+MONGO_COMMIT_TIMEOUT_MS = env.get_int("MONGO_COMMIT_TIMEOUT_MS", 20_000)
+# How long a POST's Idempotency-Key is remembered (topbox.api.idempotency).
+IDEMPOTENCY_KEY_HOURS = env.get_int("IDEMPOTENCY_KEY_HOURS", 24)
 # A command's single operation may take longer (index builds, big batches), never forever.
 MONGO_SOCKET_TIMEOUT_MS = env.get_int("MONGO_SOCKET_TIMEOUT_MS", 60_000)
 # Where statistics read on a replica set (primary, primaryPreferred, secondary,

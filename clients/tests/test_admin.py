@@ -96,3 +96,17 @@ def test_add_and_edit_a_client(admin_client):
     assert response.status_code == 302
     assert Client.objects.get(pk=client.pk).nickName == "New"
     assert admin_client.post("/admin/clients/client/add/", {"name": ""}).context["errors"]
+
+
+@pytest.mark.parametrize("name", ["Line\nbreak", "Tab\there", "Nul\x00byte", "Bell\x07", "C1\x85inside"])
+def test_the_admin_refuses_control_characters_in_a_name_naming_the_field(admin_client, name):
+    response = admin_client.post("/admin/clients/client/add/", {"name": name, "nickName": ""})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "name" in errors, errors
+    assert "control character" in " ".join(errors["name"]) or errors["name"] == ["Null characters are not allowed."]
+    assert not Client.objects(name=name).count()
+    client = make_client("Plain Co")
+    response = admin_client.post(f"/admin/clients/client/{client.pk}/change/", {"name": "Plain Co", "nickName": name})
+    assert "nickName" in response.context["adminform"].form.errors
+    assert Client.objects.get(pk=client.pk).nickName != name

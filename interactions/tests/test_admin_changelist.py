@@ -32,7 +32,7 @@ def test_a_page_of_interactions_runs_one_query_per_collection(admin_client, inte
     # The page once. The filter sidebar lists the clients and the engagements, which the
     # engagements' labels and the rows' links reuse (topbox.memo): no query of their own.
     assert finds.count("interaction") == 1
-    # The count reads the per-engagement totals (interactions.rollups).
+    # The count reads the per-engagement totals (interactions.counts).
     assert sorted(finds) == ["client", "engagement", "interaction", "interaction_totals"]
 
 

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bson import ObjectId
 
-from interactions import rollups
 from interactions.admin import InteractionAdmin
+from interactions.counts import keys, reading, rebuilding, recording
 from interactions.documents import SENTIMENTS, Interaction
 from sampledata.factories import make_client, make_engagement, make_interaction
 
@@ -52,7 +52,7 @@ def data(small_threshold):
             row["sentiment"] = sentiment
         rows.append(row)
     Interaction._get_collection().insert_many(rows)
-    rollups.record(added=rows)
+    recording.record(added=rows)
     return clients, engagements
 
 
@@ -273,7 +273,7 @@ def test_a_position_from_another_sort_order_is_refused(admin_client, data, taken
 def test_a_small_selection_keeps_numbered_pages(admin_client, data):
     _clients, engagements = data
     Interaction._get_collection().insert_one({"engagementId": engagements[0].pk, "agentName": "Solo Agent"})
-    rollups.record(added=[{"engagementId": engagements[0].pk, "agentName": "Solo Agent"}])
+    recording.record(added=[{"engagementId": engagements[0].pk, "agentName": "Solo Agent"}])
     cl = admin_client.get(f"{URL}?q=solo").context["cl"]
     assert cl.keyset is None
     assert cl.result_count == 1
@@ -335,30 +335,30 @@ def test_agent_search_reads_the_names_not_the_interactions(admin_client, data, m
     cl = admin_client.get(f"{URL}?q=FORD").context["cl"]
     want = expected({"agentName": {"$regex": "ford", "$options": "i"}})
     assert [d.pk for d in cl.result_list] == want[:7]
-    assert ("find", rollups.NAMES) in mongo_commands
+    assert ("find", keys.NAMES) in mongo_commands
 
 
 def test_the_names_follow_deletes_and_renames(admin_client, small_threshold):
     engagement = make_engagement()
     solo = make_interaction(engagement, agentName="Quentin Unique")
-    assert rollups.agent_names(["quentin"]) == {"Quentin Unique": 1}
+    assert reading.agent_names(["quentin"]) == {"Quentin Unique": 1}
     solo.agentName = "Rita Renamed"
     solo.save()
-    assert rollups.agent_names(["quentin"]) == {}
-    assert rollups.agent_names(["rita"]) == {"Rita Renamed": 1}
+    assert reading.agent_names(["quentin"]) == {}
+    assert reading.agent_names(["rita"]) == {"Rita Renamed": 1}
     solo.delete()
-    assert rollups.agent_names(["rita"]) == {}
-    assert rollups.names().count_documents({"agentName": {"$exists": True}}) == 0
+    assert reading.agent_names(["rita"]) == {}
+    assert keys.names().count_documents({"agentName": {"$exists": True}}) == 0
 
 
 def test_rebuild_repairs_the_names_and_totals(data):
-    rollups.names().delete_many({"agentName": "John Ford"})
-    rollups.totals().update_many({}, {"$inc": {"total": 3}})
-    broken = rollups.differences()
+    keys.names().delete_many({"agentName": "John Ford"})
+    keys.totals().update_many({}, {"$inc": {"total": 3}})
+    broken = rebuilding.differences()
     assert any(key.startswith("names:") for key in broken)
     assert any(key.startswith("totals:") for key in broken)
-    rollups.rebuild()
-    assert rollups.differences() == []
+    rebuilding.rebuild()
+    assert rebuilding.differences() == []
 
 
 def test_an_agent_search_reads_one_window_for_every_agent(admin_client, data, interaction_finds):

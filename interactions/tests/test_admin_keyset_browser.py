@@ -8,8 +8,8 @@ import pytest
 from bson import ObjectId
 from playwright.sync_api import expect
 
-from interactions import rollups
 from interactions.admin import InteractionAdmin
+from interactions.counts import recording
 from interactions.documents import SENTIMENTS, Interaction
 from sampledata.factories import make_client, make_engagement
 from topbox.tests.browser import log_in
@@ -39,7 +39,7 @@ def big_list(monkeypatch, django_user_model):
         for n in range(30)
     ]
     Interaction._get_collection().insert_many(rows)
-    rollups.record(added=rows)
+    recording.record(added=rows)
 
 
 def test_keyset_navigation_newest_older_newer_oldest_and_a_date(page, screenshot, big_list):

@@ -117,16 +117,25 @@ def test_unknown_zone_is_refused():
 
 
 def test_bom_crlf_and_quoted_fields_with_commas_and_newlines(engagement):
-    rows = ('2020-05-16,John,Ford,,"Portland, OR"', '2020-05-17,"Mary\r\nAnn",Smith,,"a ""quoted""\nnote"', SEED_ROW)
+    rows = ('2020-05-16,John,Ford,,"Portland, OR"', '2020-05-17,"Mary, Ann",Smith,,"a ""quoted""\r\nnote"', SEED_ROW)
     result = run(csv_file(*rows, newline="\r\n", bom=True), engagement)
     assert (result.inserted, result.rejected) == (3, 0)
     documents = stored()
     assert "interactionDate" in documents[0]["custom"]  # the BOM is not part of the first column's name
     assert documents[0]["custom"]["callerRegion"] == "Portland, OR"
-    assert documents[1]["agentName"] == "Mary\r\nAnn Smith"
-    assert documents[1]["custom"]["callerRegion"] == 'a "quoted"\nnote'
-    # Line numbers are where each row starts in the file: the second row spans lines 3-5.
-    assert [document["custom"]["csvLine"] for document in documents] == [2, 3, 6]
+    assert documents[1]["agentName"] == "Mary, Ann Smith"
+    assert documents[1]["custom"]["callerRegion"] == 'a "quoted"\r\nnote'  # other columns keep any text
+    # Line numbers are where each row starts in the file: the second row spans lines 3-4.
+    assert [document["custom"]["csvLine"] for document in documents] == [2, 3, 5]
+
+
+def test_a_line_break_in_an_agent_name_rejects_its_row_with_the_line(engagement):
+    rows = ('2020-05-17,"Mary\r\nAnn",Smith,,x', SEED_ROW)
+    result = run(csv_file(*rows, newline="\r\n"), engagement)
+    assert (result.inserted, result.rejected) == (1, 1)
+    assert result.problems[0].line == 2
+    assert "control characters (U+000D" in result.problems[0].reason
+    assert [document["custom"]["csvLine"] for document in stored()] == [4]
 
 
 def test_blank_lines_are_skipped_and_do_not_shift_line_numbers(engagement):

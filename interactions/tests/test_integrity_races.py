@@ -1,7 +1,7 @@
 """Deleting a parent while children are being created never leaves an orphan.
 
 Each round starts creators (Document.save, the API's create path through
-``confirm_parents``, and CSV ingest) on one engagement and deletes that engagement as soon
+``topbox.documents.write``, and CSV ingest) on one engagement and deletes that engagement as soon
 as it can (clearing the children it finds, then deleting, until the delete succeeds).
 Whatever the interleaving, every stored interaction's engagement exists at the end.
 """
@@ -17,7 +17,8 @@ from engagements.documents import Engagement
 from interactions import ingest
 from interactions.documents import Interaction
 from sampledata.factories import make_client
-from topbox.documents import HasDependents, confirm_parents, supports_transactions
+from topbox.documents import HasDependents, MissingParents, write
+from topbox.mongo import supports_transactions
 
 ROUNDS = 25
 WHEN = datetime.datetime(2020, 5, 16, tzinfo=datetime.UTC)
@@ -39,13 +40,18 @@ def save_children(engagement, stop):
 
 
 def insert_children(engagement, stop):
-    """The API's path: insert, then confirm the parent (undone if it is gone)."""
+    """The API's path: insert and check the parent in one transaction (nothing written if it is gone)."""
     collection = Interaction._get_collection()
+
+    def insert(session):
+        raw = {"engagementId": engagement.pk, "interactionDate": WHEN, "agentName": "Inserter"}
+        collection.insert_one(raw, session=session)
+        return [], [raw]
+
     while not stop.is_set():
         if Engagement.objects(pk=engagement.pk).count():
-            raw = {"engagementId": engagement.pk, "interactionDate": WHEN, "agentName": "Inserter"}
-            collection.insert_one(raw)
-            confirm_parents(Interaction, [raw])
+            with contextlib.suppress(MissingParents):
+                write(Interaction, insert)
 
 
 def ingest_children(engagement, stop):

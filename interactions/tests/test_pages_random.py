@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from bson import ObjectId
 
-from interactions import rollups
 from interactions.admin import InteractionAdmin
+from interactions.counts import recording
 from interactions.documents import SENTIMENTS, Interaction
 from interactions.tests import test_admin_keyset as admin_pages
 from interactions.tests import test_pages_windowed as api_pages
@@ -52,7 +52,7 @@ def random_world(rng):
             row["sentiment"] = sentiment
         rows.append(row)
     Interaction._get_collection().insert_many(rows)
-    rollups.record(added=rows)
+    recording.record(added=rows)
     client = clients[0]
     return client, [e for e in engagements if e.clientId.pk == client.pk], engagements, days
 

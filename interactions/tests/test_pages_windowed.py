@@ -13,7 +13,7 @@ import pytest
 from bson import ObjectId
 
 from devtools.embedded import is_secantusdb
-from interactions import rollups
+from interactions.counts import estimating, keys, reading, rebuilding, recording
 from interactions.documents import SENTIMENTS, Interaction
 from interactions.windows import NEWEST_FIRST
 from sampledata.factories import insert_interactions, make_client, make_engagement
@@ -41,7 +41,7 @@ def world():
         agent = rng.choice(AGENTS)
         rows.append((rng.choice(engagements), when, agent, rng.choice([*SENTIMENTS, None])))
     insert_interactions(rows)
-    assert rollups.differences() == []
+    assert rebuilding.differences() == []
     return engagements
 
 
@@ -135,15 +135,15 @@ def test_pages_over_sparse_days_are_exact_both_ways(staff_api, ordering, scope):
 
 
 def test_wrong_counts_cost_time_not_correctness(staff_api, world):
-    rollups.collection().update_many({}, {"$inc": {"total": 1000, "sentiments.Negative": 1000}})  # far too many
+    keys.collection().update_many({}, {"$inc": {"total": 1000, "sentiments.Negative": 1000}})  # far too many
     forwards, _ = walk(staff_api, "/interactions", {"page_size": 9})
     assert forwards == [str(pk) for pk in expected({}, "-interactionDate")]
-    rollups.names().update_many({"agentName": "Cy"}, {"$inc": {"n": 1000, "sentiments.Negative": 1000}})
-    rollups.names().delete_many({"agentName": "Dee"})  # an agent the counts miss
+    keys.names().update_many({"agentName": "Cy"}, {"$inc": {"n": 1000, "sentiments.Negative": 1000}})
+    keys.names().delete_many({"agentName": "Dee"})  # an agent the counts miss
     for ordering in ("agentName", "-agentName"):
         forwards, _ = walk(staff_api, "/interactions", {"page_size": 9, "ordering": ordering, "sentiment": "Negative"})
         assert forwards == [str(pk) for pk in expected({"sentiment": "Negative"}, ordering)]
-    rollups.clear()  # none at all
+    recording.clear()  # none at all
     forwards, _ = walk(staff_api, "/interactions", {"page_size": 9, "sentiment": "Negative"})
     assert forwards == [str(pk) for pk in expected({"sentiment": "Negative"}, "-interactionDate")]
 
@@ -219,8 +219,8 @@ def test_pages_by_agent_read_the_agents_counts_once_until_a_write(staff_api, wor
     """Sizing a window by agent reads every agent's counts (about 2,000 names at scale): a
     process keeps them a few seconds (a window is exact whatever they say), and its own
     writes forget them."""
-    reads, read = [], rollups.agent_sentiments
-    monkeypatch.setattr(rollups, "agent_sentiments", lambda *args: reads.append(args) or read(*args))
+    reads, read = [], reading.agent_sentiments
+    monkeypatch.setattr(reading, "agent_sentiments", lambda *args: reads.append(args) or read(*args))
 
     staff_api.get("/interactions", {"ordering": "-agentName", "page_size": 5})
     assert reads == [(None,)]
@@ -236,8 +236,8 @@ def test_pages_by_agent_read_the_agents_counts_once_until_a_write(staff_api, wor
     body = staff_api.get("/interactions", {"ordering": "-agentName", "page_size": 5}).json()
     assert reads == [(None,), (None,)]
     assert body["results"][0]["agentName"] == "Ünter"
-    later = time.monotonic() + rollups.RECENT_SECONDS + 1
-    monkeypatch.setattr(rollups, "time", types.SimpleNamespace(monotonic=lambda: later))
+    later = time.monotonic() + reading.RECENT_SECONDS + 1
+    monkeypatch.setattr(reading, "time", types.SimpleNamespace(monotonic=lambda: later))
     staff_api.get("/interactions", {"ordering": "-agentName", "page_size": 5})
     assert len(reads) == 3
 
@@ -368,7 +368,7 @@ def test_a_first_page_over_office_hours_reads_one_window(staff_api, interaction_
         for day in range(10)
         for _ in range(48)
     )
-    assert rollups.scope_totals()["hours"]["12"] > 0
+    assert reading.scope_totals()["hours"]["12"] > 0
     interaction_finds.clear()
     body = staff_api.get("/interactions", {"page_size": 4, "ordering": ordering}).json()
     dates = [row["interactionDate"]["$date"] for row in body["results"]]
@@ -379,10 +379,10 @@ def test_a_first_page_over_office_hours_reads_one_window(staff_api, interaction_
 
 
 def test_the_day_profile_places_shares_and_offsets_both_ways():
-    even = rollups.DayProfile({})
+    even = estimating.DayProfile({})
     assert even.share_before(datetime.timedelta(hours=6)) == pytest.approx(0.25)
     assert even.offset_at(0.75) == datetime.timedelta(hours=18)
-    office = rollups.DayProfile({f"{hour:02}": 10 for hour in range(9, 17)})
+    office = estimating.DayProfile({f"{hour:02}": 10 for hour in range(9, 17)})
     assert office.share_before(datetime.timedelta(hours=9)) == 0
     assert office.share_before(datetime.timedelta(hours=13)) == pytest.approx(0.5)
     assert office.share_before(datetime.timedelta(hours=20)) == 1

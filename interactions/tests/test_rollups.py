@@ -1,4 +1,4 @@
-"""The daily counts (interactions.rollups) stay equal to the interactions after writes
+"""The daily counts (interactions.counts) stay equal to the interactions after writes
 through every path, statistics read from them equal the raw aggregation, and
 `rebuild_rollups` repairs them."""
 
@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from pymongo.errors import OperationFailure
 
 from engagements.documents import Engagement
-from interactions import rollups
+from interactions.counts import keys, reading, rebuilding, recording
 from interactions.documents import SENTIMENTS, Interaction
 from interactions.ingest import Options, ingest_csv
 from interactions.stats import interaction_stats, raw_interaction_stats
@@ -24,7 +24,7 @@ AGENTS = ("John Ford", "Ann Lee", "J. R. $mith", "50% Off", "")
 
 
 def assert_in_step():
-    assert rollups.differences() == []
+    assert rebuilding.differences() == []
 
 
 def random_when(rng):
@@ -102,7 +102,7 @@ def test_seed_and_synthetic_data_keep_the_counts():
     assert_in_step()
     seeding.seed(flush=True)
     assert_in_step()
-    assert rollups.collection().count_documents({"total": {"$gt": 0}}) > 0
+    assert keys.collection().count_documents({"total": {"$gt": 0}}) > 0
 
 
 def test_the_admin_keeps_the_counts(admin_client):
@@ -136,9 +136,9 @@ def test_statistics_from_the_counts_equal_the_raw_aggregation(seed):
 
 def test_rebuild_repairs_corrupted_counts():
     synthetic.generate(clients=1, engagements=2, interactions=300, random_seed=9)
-    rollups.collection().update_one({}, {"$inc": {"total": 5, "sentiments.Positive": 5}})
-    rollups.collection().delete_one({"total": {"$gt": 0}, "_id": {"$ne": rollups.collection().find_one()["_id"]}})
-    with pytest.raises(CommandError, match="engagement-days differ"):
+    keys.collection().update_one({}, {"$inc": {"total": 5, "sentiments.Positive": 5}})
+    keys.collection().delete_one({"total": {"$gt": 0}, "_id": {"$ne": keys.collection().find_one()["_id"]}})
+    with pytest.raises(CommandError, match="stored counts differ"):
         call_command("rebuild_rollups", "--check")
     out = io.StringIO()
     call_command("rebuild_rollups", stdout=out)
@@ -150,7 +150,7 @@ def test_rebuild_repairs_corrupted_counts():
 
 def raw_interactions(engagement_ids, csv_name="shared.csv"):
     """One interaction stored for each of ``engagement_ids`` (``...``: without the field)
-    around Topbox's write paths: the rollups do not count them."""
+    around Topbox's write paths: the counts miss them."""
     documents = []
     for number, engagement_id in enumerate(engagement_ids):
         document = {"_id": ObjectId(), "interactionDate": datetime.datetime(2024, 3, 1, number), "agentName": "Ann Lee",
@@ -171,38 +171,38 @@ def test_the_command_rebuilds_and_checks_engagement_by_engagement(interaction_co
     make_interaction(gone, agentName="Gone Agent")
     Engagement._get_collection().delete_one({"_id": gone.pk})  # around Topbox: its totals still count it
     without = raw_interactions([None, ..., None])
-    rollups.record(added=without)  # a null and a missing engagement: counted as one, files too
+    recording.record(added=without)  # a null and a missing engagement: counted as one, files too
     assert_in_step()
     stored = sorted(row["_id"] for row in Engagement._get_collection().find({}, {"_id": 1}))
     below, above = ObjectId("0" * 23 + "1"), ObjectId("f" * 24)
     between = ObjectId(f"{int(str(stored[0]), 16) + 1:024x}")
     assert between < stored[1]
     raw_interactions([below, between, above, between, None, ...])
-    rollups.collection().update_one({"engagementId": stored[0]}, {"$inc": {"total": 2, "sentiments.Mixed": 2}})
-    rollups.totals().delete_one({"_id": stored[1]})
+    keys.collection().update_one({"engagementId": stored[0]}, {"$inc": {"total": 2, "sentiments.Mixed": 2}})
+    keys.totals().delete_one({"_id": stored[1]})
     # Rollups of engagements that neither exist nor hold interactions.
     stale_day, stale_name = ObjectId(), ObjectId()
-    rollups.collection().insert_one({"_id": f"{stale_day}:20240101", "engagementId": stale_day,
+    keys.collection().insert_one({"_id": f"{stale_day}:20240101", "engagementId": stale_day,
                                      "day": datetime.datetime(2024, 1, 1), "total": 1})  # fmt: skip
-    rollups.names().insert_one({"_id": f"{stale_name}:Nobody", "engagementId": stale_name, "agentName": "Nobody",
+    keys.names().insert_one({"_id": f"{stale_name}:Nobody", "engagementId": stale_name, "agentName": "Nobody",
                                 "n": 1, "sentiments": {"Positive": 1}})  # fmt: skip
-    with pytest.raises(CommandError, match="engagement-days differ"):
+    with pytest.raises(CommandError, match="stored counts differ"):
         call_command("rebuild_rollups", "--check")
     interaction_commands.clear()
     out, err = io.StringIO(), io.StringIO()
     call_command("rebuild_rollups", stdout=out, stderr=err)
     assert out.getvalue().startswith("Rebuilt the daily counts")
-    # 4 + the deleted engagement + 3 never counted + 2 with rollups only + the interactions without one.
+    # 4 + the deleted engagement + 3 never counted + 2 with counts only + the interactions without one.
     assert err.getvalue().splitlines()[-1].startswith("11 of 11 engagements (100%)")
     call_command("rebuild_rollups", "--check", stdout=out, stderr=err)
     assert out.getvalue().endswith("The daily counts match the interactions.\n")
     reads = list(interaction_commands)
     assert_in_step()
     assert interaction_stats() == raw_interaction_stats()
-    assert rollups.engagement_totals([below, between, above]) == {below: 1, between: 2, above: 1}
-    assert rollups.collection().find_one({"engagementId": stale_day}) is None
-    assert rollups.names().find_one({"engagementId": stale_name}) is None
-    assert rollups.file_count("shared.csv") == 9
+    assert reading.engagement_totals([below, between, above]) == {below: 1, between: 2, above: 1}
+    assert keys.collection().find_one({"engagementId": stale_day}) is None
+    assert keys.names().find_one({"engagementId": stale_name}) is None
+    assert reading.file_count("shared.csv") == 9
     # Each read of the interactions names one engagement, or a range of ids between two.
     assert {name for name, _ in reads} == {"aggregate", "find"}
     for name, query in reads:
@@ -213,14 +213,14 @@ def test_the_command_rebuilds_and_checks_engagement_by_engagement(interaction_co
 
 def test_a_failed_aggregation_leaves_the_engagement_as_it_was(monkeypatch):
     synthetic.generate(clients=1, engagements=2, interactions=200, random_seed=3)
-    rollups.collection().update_many({}, {"$inc": {"total": 1}})
+    keys.collection().update_many({}, {"$inc": {"total": 1}})
 
     def stored(pk):
-        return (rollups.stored_counts({"engagementId": pk}), rollups.totals().find_one({"_id": pk}),
-                list(rollups.names().find({"engagementId": pk})))  # fmt: skip
+        return (rebuilding.stored_counts({"engagementId": pk}), keys.totals().find_one({"_id": pk}),
+                list(keys.names().find({"engagementId": pk})))  # fmt: skip
 
     before = {engagement.pk: stored(engagement.pk) for engagement in Engagement.objects}
-    raw_files, asked = rollups._raw_files, []
+    raw_files, asked = rebuilding._raw_files, []
 
     def failing(match):  # on the second engagement, after its other aggregations
         asked.append(match["engagementId"])
@@ -228,26 +228,26 @@ def test_a_failed_aggregation_leaves_the_engagement_as_it_was(monkeypatch):
             raise OperationFailure("operation cancelled")
         return raw_files(match)
 
-    monkeypatch.setattr(rollups, "_raw_files", failing)
+    monkeypatch.setattr(rebuilding, "_raw_files", failing)
     with pytest.raises(OperationFailure):
-        rollups.rebuild()
+        rebuilding.rebuild()
     first, second = asked
     assert stored(second) == before[second]
     assert stored(first) != before[first]
-    assert rollups.differences([first]) == []
+    assert rebuilding.differences([first]) == []
 
 
 @pytest.mark.parametrize(
     "corrupt",
     [
-        lambda: rollups.totals().update_one({}, {"$inc": {"total": 3}}),
-        lambda: rollups.totals().update_one({}, {"$set": {"first": datetime.datetime(2024, 6, 1)}}),  # too narrow
-        lambda: rollups.totals().delete_one({}),
-        lambda: rollups.daily().update_one({}, {"$inc": {"sentiments.Negative": 2}}),
-        lambda: rollups.daily().delete_one({}),
-        lambda: rollups.totals().update_one({}, {"$inc": {"hours.03": 1}}),
-        lambda: rollups.names().update_one({"agentName": {"$exists": True}}, {"$inc": {"sentiments.Mixed": 1}}),
-        lambda: rollups.names().update_one({"agentName": {"$exists": True}}, {"$unset": {"sentiments": ""}}),
+        lambda: keys.totals().update_one({}, {"$inc": {"total": 3}}),
+        lambda: keys.totals().update_one({}, {"$set": {"first": datetime.datetime(2024, 6, 1)}}),  # too narrow
+        lambda: keys.totals().delete_one({}),
+        lambda: keys.daily().update_one({}, {"$inc": {"sentiments.Negative": 2}}),
+        lambda: keys.daily().delete_one({}),
+        lambda: keys.totals().update_one({}, {"$inc": {"hours.03": 1}}),
+        lambda: keys.names().update_one({"agentName": {"$exists": True}}, {"$inc": {"sentiments.Mixed": 1}}),
+        lambda: keys.names().update_one({"agentName": {"$exists": True}}, {"$unset": {"sentiments": ""}}),
     ],
     ids=[
         "total",
@@ -264,8 +264,8 @@ def test_the_check_finds_and_the_rebuild_repairs_the_totals_and_the_days(corrupt
     synthetic.generate(clients=1, engagements=2, interactions=200, random_seed=4)
     assert_in_step()
     corrupt()
-    assert rollups.differences() != []
-    rollups.rebuild()
+    assert rebuilding.differences() != []
+    rebuilding.rebuild()
     assert_in_step()
 
 
@@ -276,9 +276,9 @@ def test_a_span_wider_than_the_data_after_deletes_is_in_step():
     make_interaction(engagement, datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
     early.delete()
     assert_in_step()
-    assert rollups.span([engagement.pk]) == (datetime.datetime(2020, 1, 1), datetime.datetime(2024, 1, 1))
+    assert reading.span([engagement.pk]) == (datetime.datetime(2020, 1, 1), datetime.datetime(2024, 1, 1))
     Interaction.objects(engagementId=engagement).delete()
-    assert rollups.span([engagement.pk]) == (None, None)  # no interactions: no span
+    assert reading.span([engagement.pk]) == (None, None)  # no interactions: no span
     assert_in_step()
 
 
@@ -301,12 +301,12 @@ def test_the_newest_date_is_found_from_the_counts():
 
 def test_agents_totals_stored_without_sentiments_are_split_at_deploy():
     synthetic.generate(clients=1, engagements=2, interactions=200, random_seed=4)
-    rollups.names().update_many({"agentName": {"$exists": True}}, {"$unset": {"sentiments": ""}})
-    assert rollups.differences() != []
+    keys.names().update_many({"agentName": {"$exists": True}}, {"$unset": {"sentiments": ""}})
+    assert rebuilding.differences() != []
     call_command("ensure_indexes", verbosity=0)
     assert_in_step()
     assert interaction_stats() == raw_interaction_stats()
-    assert rollups.split_agent_totals() is None  # nothing left to split
+    assert rebuilding.split_agent_totals() is None  # nothing left to split
 
 
 def test_a_window_by_agent_is_sized_by_each_agents_count_and_the_unnamed_by_what_is_left():
@@ -317,9 +317,9 @@ def test_a_window_by_agent_is_sized_by_each_agents_count_and_the_unnamed_by_what
     for engagement, agent, n in [(chat, "Ann Lee", 3), (chat, None, 2), (phone, "Ann Lee", 1), (phone, "Bo", 4)]:
         for _ in range(n):
             make_interaction(engagement, when, agentName=agent, custom={"csvName": "march.csv"})
-    assert rollups.recent_agent_count(["Ann Lee"]) == 4
-    assert rollups.recent_agent_count(["Ann Lee", "Bo"], [phone.pk]) == 5
-    assert rollups.recent_agent_count([None]) == 2
-    assert rollups.recent_agent_count([None, "Bo"], [chat.pk]) == 2
-    assert rollups.recent_agent_count([None], [phone.pk]) == 0
-    assert rollups.agent_count(["Ann Lee"], [chat.pk]) == 3  # (the exact count agrees)
+    assert reading.recent_agent_count(["Ann Lee"]) == 4
+    assert reading.recent_agent_count(["Ann Lee", "Bo"], [phone.pk]) == 5
+    assert reading.recent_agent_count([None]) == 2
+    assert reading.recent_agent_count([None, "Bo"], [chat.pk]) == 2
+    assert reading.recent_agent_count([None], [phone.pk]) == 0
+    assert reading.agent_count(["Ann Lee"], [chat.pk]) == 3  # (the exact count agrees)

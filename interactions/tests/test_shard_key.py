@@ -10,15 +10,15 @@ from urllib.parse import urlsplit
 import pytest
 from pymongo import monitoring
 
-from interactions import rollups
+from interactions.counts import keys
 from topbox import mongo
 
 ACME, ACME_PHONE = "5f18d12f42262eec0d435570", "5f18d12f42262eec0d435583"
 SHARD_KEY_PREFIX = "engagementId"
 
 
-# The interactions, and their daily counts (interactions.rollups), sharded on the same prefix.
-SHARDED = ("interaction", rollups.COLLECTION)
+# The interactions, and their daily counts (interactions.counts), sharded on the same prefix.
+SHARDED = ("interaction", keys.COLLECTION)
 
 
 class InteractionQueries(monitoring.CommandListener):

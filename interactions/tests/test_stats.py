@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from devtools.embedded import is_secantusdb
-from interactions import rollups
+from interactions.counts import rebuilding
 from interactions.documents import Interaction
 from interactions.stats import StatsError, interaction_stats, stats_pipeline
 from sampledata.factories import make_client, make_engagement
@@ -43,7 +43,7 @@ def world():
             row["sentiment"] = sentiment
         rows.append(row)
     Interaction._get_collection().insert_many([dict(row) for row in rows])
-    rollups.rebuild()  # written around the product's write paths: count them
+    rebuilding.rebuild()  # written around the product's write paths: count them
     return {"clients": (acme, globex, empty), "engagements": engagements, "rows": rows}
 
 
@@ -166,7 +166,7 @@ def test_edges_of_the_range_and_of_weeks_and_months():
             for when, sentiment in rows
         ]
     )
-    rollups.rebuild()
+    rebuilding.rebuild()
     start, end = at(2024, 3, 4), at(2024, 4, 1)
 
     weekly = interaction_stats(engagement=engagement, start=start, end=end, interval="week")
@@ -197,7 +197,7 @@ def test_weeks_and_months_across_the_new_year():
     engagement = make_engagement()
     dates = [at(2024, 12, 29, 12), at(2024, 12, 30), at(2024, 12, 31, 23, 59), at(2025, 1, 1), at(2025, 1, 5, 23)]
     Interaction._get_collection().insert_many([{"engagementId": engagement.pk, "interactionDate": d} for d in dates])
-    rollups.rebuild()
+    rebuilding.rebuild()
     weekly = interaction_stats(interval="week")["series"]
     assert [(entry["start"], entry["total"]) for entry in weekly] == [(at(2024, 12, 23), 1), (at(2024, 12, 30), 4)]
     monthly = interaction_stats(interval="month")["series"]

@@ -145,6 +145,17 @@ def test_if_empty_does_nothing_when_clients_exist():
         ("interactions.json", lambda r: r[0].update(interactionDate={"$date": float("inf")}), "interactions.json:"),
         ("interactions.json", lambda r: r[0].update(interactionDate={"$date": 10**20}), "interactions.json:"),
         ("interactions.json", lambda r: r[0].update(custom=deep(150)), "custom.a.a.a"),
+        (
+            "interactions.json",
+            lambda r: r[4].update(agentName="Ann\x00Lee"),
+            "record 5 (_id 5f18d12f42262eec0d435604): agentName: must not contain control characters (U+0000",
+        ),
+        ("clients.json", lambda r: r[1].update(nickName="A\ncme"), "clients.json: record 2"),
+        (
+            "engagements.json",
+            lambda r: r[0].update(name="Phone\x1b[31m"),
+            "name: must not contain control characters (U+001B",
+        ),
         ("interactions.json", lambda r: r[0]["custom"].update(n=2**70), "integers must fit in 64 bits"),
         (
             "interactions.json",

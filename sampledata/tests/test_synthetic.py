@@ -12,7 +12,7 @@ from django.core.management.base import OutputWrapper
 
 from clients.documents import Client
 from engagements.documents import Engagement
-from interactions import rollups
+from interactions.counts import keys, rebuilding, recording
 from interactions.documents import SENTIMENTS, Interaction
 from sampledata import synthetic
 from topbox.documents import missing_references
@@ -126,26 +126,25 @@ def test_seed_command_synthetic():
     assert Interaction.objects.count() == 120
 
 
-def test_seed_command_keeps_the_daily_counts_across_flushes(monkeypatch):
-    monkeypatch.setattr(synthetic, "TALLY_ENTRIES", 50)  # written many times along the way
+def test_seed_command_counts_every_batch():
     arguments = ["--synthetic", "--interactions", "900", "--engagements", "4", "--batch-size", "70"]
     call_command("seed", *arguments, stdout=StringIO(), stderr=(err := StringIO()))
     assert len(err.getvalue().splitlines()) == 10  # a line every tenth of the way
-    assert rollups.collection().count_documents({}) > 0
+    assert keys.collection().count_documents({}) > 0
     call_command("rebuild_rollups", "--check", stdout=(out := StringIO()))
     assert out.getvalue() == "The daily counts match the interactions.\n"
-    assert rollups.differences() == []
+    assert rebuilding.differences() == []
 
 
 def test_the_daily_counts_are_inserted_when_new_and_counted_up_when_stored(monkeypatch):
-    monkeypatch.setattr(rollups, "INSERT_FROM", 1)  # insert the new ones, whatever their number
-    monkeypatch.setattr(rollups, "FLUSH_ROWS", 7)  # in many bulk writes
+    monkeypatch.setattr(recording, "INSERT_FROM", 1)  # insert the new ones, whatever their number
+    monkeypatch.setattr(recording, "FLUSH_ROWS", 7)  # in many bulk writes
     synthetic.generate(clients=2, engagements=3, interactions=400, random_seed=5)
-    stored = rollups.collection().count_documents({})
-    assert rollups.differences() == []
+    stored = keys.collection().count_documents({})
+    assert rebuilding.differences() == []
     synthetic.generate(clients=2, engagements=3, interactions=1200, random_seed=5)  # new days and stored ones
-    assert rollups.collection().count_documents({}) > stored
-    assert rollups.differences() == []
+    assert keys.collection().count_documents({}) > stored
+    assert rebuilding.differences() == []
 
 
 def test_an_interrupted_load_counts_what_it_wrote_and_a_rerun_completes_it():
@@ -157,10 +156,10 @@ def test_an_interrupted_load_counts_what_it_wrote_and_a_rerun_completes_it():
         synthetic.generate(clients=2, engagements=3, interactions=1000, batch_size=100, on_progress=interrupt)
     written = Interaction.objects.count()
     assert 300 <= written < 1000
-    assert rollups.differences() == []
+    assert rebuilding.differences() == []
     again = synthetic.generate(clients=2, engagements=3, interactions=1000, batch_size=100)
     assert (again["interaction"].added, again["interaction"].present) == (1000 - written, written)
-    assert rollups.differences() == []
+    assert rebuilding.differences() == []
 
 
 def test_progress_lines_every_tenth_with_the_rate():

@@ -17,13 +17,16 @@ from django.views import defaults
 from mongoengine.errors import ValidationError as DocumentValidationError
 from pymongo.errors import DuplicateKeyError
 from rest_framework import status
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from topbox import mongo
+from topbox.api import idempotency
 from topbox.documents import HasDependents, field_errors
 from topbox.errors import InvalidArguments, Unprocessable
 from topbox.middleware import DatabaseDeadlineMiddleware
+from topbox.transactions import OutcomeUnknown
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +45,35 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Unprocessable):
         return Response(exc.as_dict(), status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if isinstance(exc, OutcomeUnknown):
+        logger.error("MongoDB did not confirm a commit: %s", exc.__cause__)
+        return Response(
+            {
+                "detail": f"{exc} Send the same request again to be sure: a POST with the same {idempotency.HEADER} "
+                "header creates nothing twice.",
+                "outcome": "unknown",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, DuplicateKeyError):
         return Response({"detail": "A document with this key already exists."}, status=status.HTTP_409_CONFLICT)
     if mongo.is_too_slow(exc):
-        limit = DatabaseDeadlineMiddleware.deadline_ms(context["request"])
+        request = context["request"]
+        limit = DatabaseDeadlineMiddleware.deadline_ms(request)
         logger.warning("MongoDB query over %s ms: %s", limit, exc)
-        return Response(
-            {
-                "detail": f"The query took longer than {limit} ms and was stopped: narrow it (from/to, an "
-                "engagement or a client, a smaller page_size) and try again.",
-                "limit": limit,
-            },
-            status=status.HTTP_504_GATEWAY_TIMEOUT,
-        )
+        if request.method in SAFE_METHODS:
+            detail = (
+                f"The query took longer than {limit} ms and was stopped: narrow it (from/to, an "
+                "engagement or a client, a smaller page_size) and try again."
+            )
+        elif getattr(context.get("view"), "writes_in_batches", False):
+            detail = (
+                f"The import took longer than {limit} ms and was stopped after its first batches: send the "
+                "same file again (the rows stored already are skipped, and each batch is stored whole or not at all)."
+            )
+        else:  # its transaction was aborted (topbox.transactions.atomic)
+            detail = f"The write took longer than {limit} ms and was stopped: nothing was written; try again."
+        return Response({"detail": detail, "limit": limit}, status=status.HTTP_504_GATEWAY_TIMEOUT)
     if mongo.is_unavailable(exc):
         logger.error("MongoDB unavailable: %s", exc)
         return Response({"detail": "The database is unavailable; try again shortly."}, status=503)

@@ -3,6 +3,7 @@
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter
 
+from topbox.api import idempotency
 from topbox.api.filters import OBJECT_ID_PATTERN, choices_pattern
 
 # Ids in the URL: 24 hex digits. The examples are documents of the sample data (fixtures/).
@@ -23,10 +24,29 @@ ERROR_SCHEMA = {
 }
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_LENGTH, "pattern": "^[\\x20-\\x7e]+$"},
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Any unique string (a UUID, say): makes this POST safe to retry. A request with a key "
+        "already used answers as the first did (201, with `Idempotent-Replayed: true`) and "
+        "creates nothing; the same key with another body is a 422. Keys are kept "
+        "`IDEMPOTENCY_KEY_HOURS` (24 by default)."
+    ),
+)
+OUTCOME_UNKNOWN = (
+    "The database did not confirm the commit in time: the write may or may not have been applied "
+    '(`{"outcome": "unknown"}`); send it again (a POST with its `Idempotency-Key`).'
+)
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_override_parameters(self):
         view = self.view
         parameters = list(super().get_override_parameters())
+        if getattr(view, "action", None) == "create":
+            parameters.append(IDEMPOTENCY_KEY)
         if not hasattr(view, "filter_class") or getattr(view, "action", None) not in ("list", "retrieve"):
             return parameters
         serializer = view.serializer_class
@@ -58,6 +78,11 @@ class AutoSchema(openapi.AutoSchema):
             errors.update({"409": "Still referenced", "412": "If-Match does not match the ETag"})
         if self.method in ("POST", "PUT", "PATCH"):
             errors["413"] = "Body too large"
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            errors["503"] = "The database is unavailable (nothing was written), or " + OUTCOME_UNKNOWN
+            errors["504"] = "The request's deadline passed: nothing was written"
+        if getattr(self.view, "action", None) == "create":
+            errors["422"] = "This Idempotency-Key was sent with another request"
         for code, description in errors.items():
             bodies.setdefault(
                 code, {"content": {"application/json": {"schema": ERROR_SCHEMA}}, "description": description}

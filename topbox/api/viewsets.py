@@ -17,19 +17,21 @@ import hashlib
 from dataclasses import dataclass
 
 import bson
+from bson import ObjectId
 from django.utils.http import parse_etags
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from topbox import csvexport, history, memo
+from topbox import csvexport, history, memo, mongo
+from topbox.api import idempotency
 from topbox.api.fields import to_object_id
 from topbox.api.filters import OrderingFilter, QueryFilter, QueryParamsFilter, merge
 from topbox.api.pagination import KeysetPagination
 from topbox.api.query import Query
 from topbox.api.renderers import CSVRenderer, ExtendedJSONRenderer
-from topbox.documents import confirm_parents, delete_unreferenced
+from topbox.documents import MissingParents, delete_unreferenced, write
 
 
 class PreconditionFailed(APIException):
@@ -182,24 +184,43 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
     # Writing.
 
     def create(self, request, *args, **kwargs):
+        stored = idempotency.stored_document(request)
+        if stored is not None:
+            return self.created_response(stored, replayed=True)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        self.perform_create(serializer)
-        raw = serializer.instance
-        location = request.build_absolute_uri(f"{request.path.rstrip('/')}/{raw['_id']}")
-        return self.document_response(raw, status=status.HTTP_201_CREATED, headers={"Location": location})
+        try:
+            self.perform_create(serializer)
+        except idempotency.Replayed as exc:
+            return self.created_response(exc.document, replayed=True)
+        return self.created_response(serializer.instance)
+
+    def created_response(self, raw, replayed=False):
+        """201 with the document created (by an earlier request with the same
+        ``Idempotency-Key``, if ``replayed``)."""
+        location = self.request.build_absolute_uri(f"{self.request.path.rstrip('/')}/{raw['_id']}")
+        headers = {"Location": location, **({idempotency.REPLAYED_HEADER: "true"} if replayed else {})}
+        return self.document_response(raw, status=status.HTTP_201_CREATED, headers=headers)
 
     def perform_create(self, serializer):
+        """Insert the document, and its ``Idempotency-Key`` (if any) with it; a key another
+        request stored meanwhile is answered as that request was (:func:`idempotency.replay`)."""
         values = serializer.validated_data
-        if "_id" in values and self.collection.count_documents({"_id": values["_id"]}, limit=1):
-            raise ValidationError(
-                {"_id": [f"{with_article(self.document.__name__.lower())} with this id already exists."]}
-            )
         raw = serializer.build_document(values).to_mongo().to_dict()
-        self.collection.insert_one(raw)
-        self.confirm_parents(raw)
+        raw.setdefault("_id", ObjectId())
+
+        def change(session):
+            if self.collection.count_documents({"_id": raw["_id"]}, limit=1, session=session):
+                raise ValidationError(
+                    {"_id": [f"{with_article(self.document.__name__.lower())} with this id already exists."]}
+                )
+            idempotency.remember(self.request, raw, session)
+            self.collection.insert_one(raw, session=session)
+            return [], [raw]
+
+        self.write(change)
         serializer.instance = raw
-        history.added(self.request.user, self.document, raw, via="the API")
+        self.log(history.added, raw)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -211,6 +232,8 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         return self.document_response(serializer.instance)
 
     def perform_update(self, serializer):
+        """Replace (PUT) or update the fields given (PATCH: a concurrent PATCH of other fields
+        is kept); what follows the write is taken from the version actually replaced."""
         raw, partial = serializer.instance, serializer.partial
         values = dict(serializer.validated_data)
         if values.pop("_id", raw["_id"]) != raw["_id"]:
@@ -218,22 +241,27 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
         stored = {**raw, **values} if partial else {"_id": raw["_id"], **values}
         new = serializer.build_document(stored).to_mongo().to_dict()
         where = self.write_filter(raw)
-        if partial:
-            # Only the fields given: a concurrent PATCH of other fields is kept.
-            changes = {}
-            if updated := {name: new[name] for name, value in values.items() if value is not None}:
-                changes["$set"] = updated
-            if removed := {name: "" for name, value in values.items() if value is None}:
-                changes["$unset"] = removed
-            matched = self.collection.update_one(where, changes).matched_count if changes else 1
-            new = self.collection.find_one({"_id": raw["_id"]})
-        else:
-            matched = self.collection.replace_one(where, new).matched_count
-        if not matched or new is None:
+        changes = {}
+        if updated := {name: new[name] for name, value in values.items() if value is not None}:
+            changes["$set"] = updated
+        if removed := {name: "" for name, value in values.items() if value is None}:
+            changes["$unset"] = removed
+
+        def change(session):
+            if partial:
+                found = self.collection.find_one_and_update if changes else self.collection.find_one
+                before = found(where, changes, session=session) if changes else found(where, session=session)
+                after = self.collection.find_one({"_id": raw["_id"]}, session=session) if changes else before
+            else:
+                before = self.collection.find_one_and_replace(where, new, session=session)
+                after = new
+            return ([before], [after]) if before is not None else ([], [])
+
+        replaced, stored = self.write(change)
+        if not stored:
             raise self.write_missed()
-        self.confirm_parents(new, restore=raw)
-        serializer.instance = new
-        history.changed(self.request.user, self.document, raw, new, via="the API")
+        serializer.instance = stored[0]
+        self.log(history.changed, replaced[0], stored[0])
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
@@ -247,20 +275,25 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
 
     def perform_destroy(self, instance):
         """Delete unless referenced (409), safely against children created meanwhile."""
-        if not delete_unreferenced(self.document._from_son(instance), self.write_filter(instance)):
+        deleted = delete_unreferenced(self.document._from_son(instance), self.write_filter(instance))
+        if deleted is None:
             raise self.write_missed()
-        history.deleted(self.request.user, self.document, instance, via="the API")
+        self.log(history.deleted, deleted)
 
-    def confirm_parents(self, raw, restore=None):
-        """A 400 naming the reference if its target was deleted while ``raw`` was written;
-        the write is undone (the new document deleted, or the previous version put back)."""
-        missing = confirm_parents(self.document, [raw], delete=restore is None)
-        if missing:
-            if restore is not None:
-                self.collection.replace_one({"_id": raw["_id"]}, restore)
+    def log(self, entry, *documents):
+        """Add the history ``entry`` (``history.added``, ...) of a committed write, whatever
+        time the request has left: a write that happened is never answered as failed."""
+        mongo.outside_deadline(entry, self.request.user, self.document, *documents, via="the API")
+
+    def write(self, change):
+        """:func:`topbox.documents.write`, with a 400 naming the reference whose target was
+        deleted meanwhile (nothing is written then)."""
+        try:
+            return write(self.document, change)
+        except MissingParents as exc:
             raise ValidationError(
-                {name: [f"{target} {ids[0]} does not exist."] for name, (target, ids) in missing.items()}
-            )
+                {name: [f"{target} {ids[0]} does not exist."] for name, (target, ids) in exc.missing.items()}
+            ) from None
 
     # Conditional writes (If-Match).
 

@@ -73,3 +73,17 @@ def test_stats_and_imports_are_described(schema):
     imports = schema["paths"]["/engagements/{engagement_pk}/imports"]["post"]
     assert {"text/csv", "multipart/form-data"} <= set(imports["requestBody"]["content"])
     assert {"name", "strict", "dry_run", "tz", "date_column"} <= parameter_names(imports)
+
+
+def test_writes_describe_idempotency_keys_and_their_failures(schema):
+    for path in ("/clients", "/engagements", "/interactions"):
+        create = schema["paths"][path]["post"]
+        key = next(parameter for parameter in create["parameters"] if parameter["name"] == "Idempotency-Key")
+        assert key["in"] == "header"
+        assert "safe to retry" in key["description"]
+        assert {"422", "503", "504"} <= set(create["responses"])
+        assert "outcome" in create["responses"]["503"]["description"]
+    for method in ("put", "patch", "delete"):
+        operation = schema["paths"]["/interactions/{id}"][method]
+        assert "Idempotency-Key" not in parameter_names(operation)
+        assert "nothing was written" in operation["responses"]["504"]["description"]

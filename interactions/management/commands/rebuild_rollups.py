@@ -1,15 +1,16 @@
 import contextlib
+from collections import Counter
 
 from django.core.management.base import CommandError
 
-from interactions import rollups
+from interactions.counts import rebuilding
 from topbox.management.base import MongoCommand
 from topbox.management.progress import progress
 
 
 class Command(MongoCommand):
     help = (
-        "Recompute the daily counts that statistics read (interactions.rollups) from the interactions "
+        "Recompute the daily counts that statistics read (interactions.counts) from the interactions "
         "themselves, one engagement at a time, or with --check only compare them (exit 1 if they differ)."
     )
 
@@ -20,22 +21,25 @@ class Command(MongoCommand):
         with contextlib.ExitStack() as bars:
             report = self._reporter(bars, verbosity)
             if check:
-                differing = rollups.differences(on_progress=report)
+                differing = rebuilding.differences(on_progress=report)
             else:
-                days = rollups.rebuild(on_progress=report)
+                days = rebuilding.rebuild(on_progress=report)
         if not check:
             self.stdout.write(f"Rebuilt the daily counts: {days} engagement-days.")
         elif differing:
-            shown = ", ".join(differing[:10]) + (" ..." if len(differing) > 10 else "")
+            for key in differing:
+                self.stdout.write(f"differs: {key}")
+            kinds = Counter(rebuilding.kind_of(key) for key in differing)
+            summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
             raise CommandError(
-                f"{len(differing)} engagement-days differ from the interactions ({shown}): "
+                f"{len(differing)} stored counts differ from the interactions ({summary}): "
                 "run `manage.py rebuild_rollups`."
             )
         else:
             self.stdout.write("The daily counts match the interactions.")
 
     def _reporter(self, bars, verbosity):
-        """``on_progress(done, total)`` for the rollups: a bar with the rate and the time so far
+        """``on_progress(done, total)`` for the rebuild or the check: a bar with the rate and the time so far
         on a terminal, a line every tenth of the engagements elsewhere (stderr), made at the
         first call (when the total is known) and closed with ``bars``."""
         bar = None
