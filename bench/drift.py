@@ -806,16 +806,17 @@ class Faults:
         process = self.site.processes.start([sys.executable, "manage.py", *arguments], path, self.site.command_env)
         self.note(f"started manage.py {' '.join(arguments[:2])} (pid {process.pid})")
         deadline = time.monotonic() + max(120, self.seconds)
+        got_there = False
         while process.poll() is None and time.monotonic() < deadline:
             with contextlib.suppress(Exception):
-                if reached():
+                if got_there := reached():
                     break
             time.sleep(0.2)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             self.kills[label] += 1
-            self.note(f"kill -9 {label} at {what}")
+            self.note(f"kill -9 {label} at {what}" if got_there else f"kill -9 {label} at its deadline, before {what}")
         else:
             self.note(f"{label} ended (code {process.returncode}) before it could be killed")
         rerun_at = time.monotonic() + self.rng.uniform(5, 15)
