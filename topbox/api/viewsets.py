@@ -204,7 +204,7 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
 
     def perform_create(self, serializer):
         """Insert the document, and its ``Idempotency-Key`` (if any) with it; a key another
-        request stored meanwhile is answered as that request was (:func:`idempotency.replay`)."""
+        request stored meanwhile is answered as that request was (:class:`idempotency.Replayed`)."""
         values = serializer.validated_data
         raw = serializer.build_document(values).to_mongo().to_dict()
         raw.setdefault("_id", ObjectId())
@@ -248,13 +248,13 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
             changes["$unset"] = removed
 
         def change(session):
-            if partial:
-                found = self.collection.find_one_and_update if changes else self.collection.find_one
-                before = found(where, changes, session=session) if changes else found(where, session=session)
-                after = self.collection.find_one({"_id": raw["_id"]}, session=session) if changes else before
-            else:
-                before = self.collection.find_one_and_replace(where, new, session=session)
-                after = new
+            if not partial:
+                before, after = self.collection.find_one_and_replace(where, new, session=session), new
+            elif changes:
+                before = self.collection.find_one_and_update(where, changes, session=session)
+                after = self.collection.find_one({"_id": raw["_id"]}, session=session)
+            else:  # a PATCH of nothing: the version it matched, unchanged
+                before = after = self.collection.find_one(where, session=session)
             return ([before], [after]) if before is not None else ([], [])
 
         replaced, stored = self.write(change)
