@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from devtools.embedded import EmbeddedMongo, free_port
-from topbox import documents, mongo
+from topbox import documents, mongo, transactions
 
 # Browser tests: Playwright driving Debian's Chromium (browser, page, screenshot).
 pytest_plugins = ["topbox.tests.browser"]
@@ -92,6 +92,7 @@ def empty_collections(mongo_uri):
     from interactions.counts import reading
 
     reading.forget_recent()  # (what this process read of the counts lately)
+    transactions.calm()  # (writes spread over slots after an earlier test's conflict)
 
 
 @pytest.fixture

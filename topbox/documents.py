@@ -38,6 +38,7 @@ from bson import ObjectId
 from django_mongoengine import fields
 from mongoengine import DENY, ValidationError, signals
 from mongoengine.errors import OperationError
+from pymongo import UpdateOne
 
 from topbox import memo, mongo, transactions
 
@@ -129,7 +130,8 @@ class Document(django_mongoengine.Document):
             if new_id:
                 collection.insert_one(raw, session=session)
                 return [], [raw]
-            before = collection.find_one_and_replace({"_id": raw["_id"]}, raw, upsert=True, session=session)
+            before = collection.find_one({"_id": raw["_id"]}, session=session)
+            collection.replace_one({"_id": raw["_id"]}, raw, upsert=True, session=session)
             return [before] if before else [], [raw]
 
         try:
@@ -266,8 +268,10 @@ def delete_unreferenced(document, where):
 
     The transaction writes the document's lock (:func:`touch_locks`), as does every
     transaction that writes a child of it (:func:`confirm_parents`): of a delete and a
-    concurrent child, one waits for the other and then sees it. Without transactions, the
-    document is marked as being deleted first, so that a child created meanwhile sees it.
+    concurrent child, one waits for the other and then sees it. Before, the document is
+    marked as being deleted (a write of its own, undone after), so that a child written
+    meanwhile refuses itself: without transactions that is what stops it; with them, it
+    keeps a stream of new children from making the delete conflict again and again.
     """
     document_cls = type(document)
     collection = document_cls._get_collection()
@@ -275,26 +279,30 @@ def delete_unreferenced(document, where):
 
     def count_and_delete(session):
         if referenced:
-            touch_locks(document_cls, [document.pk], session)
+            touch_locks(document_cls, [document.pk], session, every_slot=True)
             counts = _dependents_in(session, document_cls, document.pk)
             if counts:
                 raise HasDependents(document, counts)
-        before = collection.find_one_and_delete(where, session=session)
+        before = collection.find_one(where, session=session)
         if before is not None:
+            collection.delete_one({"_id": before["_id"]}, session=session)
             written.send(document_cls, removed=[before], added=[], session=session)
         return before
 
-    if mongo.supports_transactions(mongo.database().client):
-        return transactions.atomic(count_and_delete)
-    if not referenced:
+    def run():
+        if mongo.supports_transactions(mongo.database().client):
+            return transactions.atomic(count_and_delete)
         return count_and_delete(None)
+
+    if not referenced:
+        return run()
     locks = document_cls._get_db()[LOCKS]
     key = _lock_key(document_cls, document.pk)
     # A count, so that two deletes of the same document do not clear each other's mark.
     until = _now() + datetime.timedelta(seconds=DELETE_MARK_SECONDS)
     locks.update_one({"_id": key}, {"$inc": {"deleting": 1}, "$max": {"deletingUntil": until}}, upsert=True)
     try:
-        return count_and_delete(None)
+        return run()
     finally:
         locks.update_one({"_id": key}, {"$inc": {"deleting": -1}})
         locks.delete_one({"_id": key, "deleting": {"$lte": 0}})
@@ -305,12 +313,19 @@ def has_dependents_rule(document_cls):
     return any(rule == DENY for rule in (document_cls._meta.get("delete_rules") or {}).values())
 
 
-def touch_locks(document_cls, pks, session):
+def touch_locks(document_cls, pks, session, every_slot=False):
     """Write the locks of the documents ``pks`` in the transaction ``session``: two
-    transactions that touch one lock never both commit unaware of each other."""
+    transactions that touch one lock never both commit unaware of each other.
+
+    A lock is ``transactions.SLOTS`` documents: a child's write touches one
+    (:func:`topbox.transactions.slot`), so that children written together need not wait for
+    each other; a delete (``every_slot``) touches them all, and so meets every child."""
     locks = document_cls._get_db()[LOCKS]
-    for key in sorted(_lock_key(document_cls, pk) for pk in pks):
-        locks.update_one({"_id": key}, {"$inc": {"writes": 1}}, upsert=True, session=session)
+    slots = range(transactions.SLOTS) if every_slot else [transactions.slot()]
+    keys = sorted(_lock_key(document_cls, pk, slot) for pk in pks for slot in slots)
+    if keys:
+        touches = [UpdateOne({"_id": key}, {"$inc": {"writes": 1}}, upsert=True) for key in keys]
+        locks.bulk_write(touches, session=session)
 
 
 def confirm_parents(document_cls, raws, session=None):
@@ -326,8 +341,6 @@ def confirm_parents(document_cls, raws, session=None):
         wanted = {raw.get(db_name) for raw in raws} - {None}
         if not wanted:
             continue
-        if session is not None:
-            touch_locks(target, wanted, session)
         marked = target._get_db()[LOCKS].find(
             {
                 "_id": {"$in": [_lock_key(target, pk) for pk in wanted]},
@@ -338,6 +351,8 @@ def confirm_parents(document_cls, raws, session=None):
             session=session,
         )
         being_deleted = {row["_id"] for row in marked}
+        if session is not None and not being_deleted:  # (refused anyway if any is marked)
+            touch_locks(target, wanted, session)
         found = existing_ids(target, wanted, session)
         gone = {pk for pk in wanted if pk not in found or _lock_key(target, pk) in being_deleted}
         if gone:
@@ -345,8 +360,10 @@ def confirm_parents(document_cls, raws, session=None):
     return missing
 
 
-def _lock_key(document_cls, pk):
-    return f"{document_cls._meta['collection']}:{pk}"
+def _lock_key(document_cls, pk, slot=0):
+    """The ``_id`` of slot ``slot`` of ``pk``'s lock (slot 0 also holds the delete marks)."""
+    key = f"{document_cls._meta['collection']}:{pk}"
+    return f"{key}:{slot}" if slot else key
 
 
 def _now():

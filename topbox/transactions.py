@@ -19,10 +19,20 @@ transaction (:func:`atomic`), so no reader, crash or retry can see one without t
 MongoDB runs transactions on a replica set or a sharded cluster, and so does the embedded
 server; on a standalone ``mongod`` (no transactions) the work runs without one, and the
 counts are exact only while no write fails midway.
+
+Two transactions that write one document conflict however briefly they overlap, so a
+document every write touches (the counts of every engagement, a parent's lock) would make
+concurrent writes run one after the other. Such a document is kept as up to ``SLOTS``
+slots, whose sum (or union) is its value: a write adds to one (:func:`slot`), a reader
+combines them. A thread writes slot 0 until one of its transactions conflicts; then it
+moves to another slot, at random, and stays there while it keeps meeting conflicts (until
+``CONTENDED_SECONDS`` pass without one). Writers that meet move apart until each has a slot
+of its own; a document nobody contends keeps one slot.
 """
 
 import itertools
 import random
+import threading
 import time
 
 import pymongo
@@ -39,6 +49,9 @@ RETRYABLE = "RetryableWriteError"
 # pymongo's own ``with_transaction`` limit, which outlasts a transaction left open by a
 # killed process (the server drops it after ``transactionLifetimeLimitSeconds``, 60 s).
 RETRY_SECONDS = 120
+SLOTS = 16  # the documents a shared count or lock may be split into (see the module's docstring)
+CONTENDED_SECONDS = 10  # how long a thread keeps its slot after its last conflict
+_contended = threading.local()  # .slot, and .until: the monotonic time it goes back to slot 0
 
 
 class OutcomeUnknown(Exception):
@@ -74,7 +87,25 @@ def atomic(work):
             else:
                 if _commit(session):
                     return result
+        _move()
         time.sleep(random.uniform(0, min(0.002 * 2**attempt, 1.0)))  # full jitter: contenders spread out
+
+
+def slot():
+    """The slot (0 to ``SLOTS - 1``) in which this thread writes shared documents now."""
+    return getattr(_contended, "slot", 0) if time.monotonic() < getattr(_contended, "until", 0) else 0
+
+
+def _move():
+    """After a conflict: another slot for this thread's writes, for ``CONTENDED_SECONDS``."""
+    _contended.slot = random.choice([other for other in range(1, SLOTS) if other != slot()])
+    _contended.until = time.monotonic() + CONTENDED_SECONDS
+
+
+def calm():
+    """Back to slot 0 now, as if this thread's last conflict were long past (a test that
+    made one, so that the next starts as a fresh thread does)."""
+    _contended.until = 0
 
 
 def _runs_again(exc):

@@ -1,6 +1,14 @@
 """Where the counts are stored and how their documents are keyed: the four collections and
 their indexes, the day, hour, sentiment and agent keys, and the ``_id`` of each document.
-The bottom layer of :mod:`interactions.counts`: it imports none of the others."""
+The bottom layer of :mod:`interactions.counts`: it imports none of the others.
+
+Each count document is up to ``SLOTS`` documents (see :mod:`topbox.transactions`): slot 0
+has the ``_id`` below; slot *k* the same with ``:k`` (an agent's or a file's, its kind
+``agentk``/``filek``), a ``slot`` field, and ``of``: slot 0's ``_id``. Their value is what
+:func:`combined` makes of them. A count nobody writes concurrently keeps one slot. Slot 0
+of an engagement's totals holds ``slots``, the highest slot its totals and days use, for
+the readers that ask for documents by ``_id``; the others are found by their indexes.
+"""
 
 import datetime
 
@@ -110,21 +118,95 @@ def agent_name(key):
     return key
 
 
-def row_id(engagement_id, day):
+def row_id(engagement_id, day, slot=0):
     """The ``_id`` of a daily document: ``<engagement>:<YYYYMMDD>`` (``none`` for either missing)."""
-    return f"{engagement_id or NO_KEY}:{day.strftime('%Y%m%d') if day else NO_KEY}"
+    return slotted(f"{engagement_id or NO_KEY}:{day.strftime('%Y%m%d') if day else NO_KEY}", slot)
 
 
-# The names collection's _id: engagement, kind, then the name as it is. Neither the
-# engagement (an ObjectId's hex, "none" or "all") nor the kind holds a ":", so no name can
-# reach another kind's or another engagement's key.
+def totals_id(engagement_id, slot=0):
+    """The ``_id`` of the totals of ``engagement_id`` (``all``: every engagement; None: the
+    interactions without one)."""
+    return slotted(engagement_id or NO_KEY, slot)
+
+
+def daily_id(day, slot=0):
+    """The ``_id`` of an all-engagement day: the day itself, ``<YYYYMMDD>:<slot>`` for a slot."""
+    return day if not slot else f"{day:%Y%m%d}:{slot}"
+
+
+def slotted(base_id, slot):
+    """The ``_id`` of slot ``slot`` of the document whose slot 0 is ``base_id``: an id that
+    holds no text a user wrote, so that no ``:`` in it can be mistaken for a slot's."""
+    return base_id if not slot else f"{base_id}:{slot}"
+
+
+_SLOT_FIELDS = ("_id", "slot", "of")
+_NAMING_FIELDS = ("engagementId", "day", "agentName", "csvName")  # the same in every slot
+_LEAST, _GREATEST = "first", "last"
+
+
+def slot_fields(base_id, slot, **fields):
+    """What an upsert of slot ``slot`` of the document ``base_id`` sets when it inserts:
+    ``fields``, and for a slot but the first, its number and ``of``."""
+    return {**fields, "slot": slot, "of": base_id} if slot else fields
+
+
+def base_id(document):
+    """The ``_id`` of slot 0 of the document ``document`` is a slot of."""
+    return document.get("of", document["_id"])
+
+
+def combined(documents):
+    """``{_id: document}``: the slots among ``documents`` combined into the documents they
+    stand for (``_id``: slot 0's). Counts are summed (at every depth: ``total``, ``n``,
+    ``sentiments``, ``agents``, ``hours``), ``first`` is the least and ``last`` the
+    greatest; the other fields are the same in every slot."""
+    found = {}
+    for document in documents:
+        key = base_id(document)
+        held = found.get(key)
+        if held is None:
+            found[key] = {"_id": key, **{field: _copy(value) for field, value in document.items()
+                                         if field not in _SLOT_FIELDS}}  # fmt: skip
+        else:
+            _add(held, document)
+    return found
+
+
+def _copy(value):
+    return {key: _copy(inner) for key, inner in value.items()} if isinstance(value, dict) else value
+
+
+def _add(held, document):
+    for field, value in document.items():
+        if field in _SLOT_FIELDS:
+            continue
+        mine = held.get(field)
+        if field in _NAMING_FIELDS:
+            held.setdefault(field, value)
+        elif field in (_LEAST, _GREATEST) and value is not None:
+            held[field] = value if mine is None else (min if field == _LEAST else max)(mine, value)
+        elif isinstance(value, dict):
+            _add(held.setdefault(field, {}), value)
+        elif isinstance(value, int | float):
+            held[field] = (mine or 0) + value
+
+
+# The names collection's _id: engagement, kind (and slot), then the name as it is. Neither
+# the engagement (an ObjectId's hex, "none" or "all") nor the kind holds a ":", so no name
+# can reach another kind's, another slot's or another engagement's key.
 NAME_KINDS = {"agentName": "agent", "csvName": "file"}
 
 
-def name_id(engagement_id, value, field="agentName"):
+def name_id(engagement_id, value, field="agentName", slot=0):
     """The ``_id`` of the names document counting ``value`` (an agent's name, or a CSV
     file's with ``field`` ``"csvName"``) within the engagement ``engagement_id``."""
-    return f"{engagement_id or NO_KEY}:{NAME_KINDS[field]}:{value}"
+    return f"{engagement_id or NO_KEY}:{NAME_KINDS[field]}{slot or ''}:{value}"
+
+
+def name_field(document):
+    """Which name a names document counts: ``"agentName"`` or ``"csvName"``."""
+    return "agentName" if "agentName" in document else "csvName"
 
 
 def day_document(engagement_id, day, counts):

@@ -18,6 +18,7 @@ from interactions.counts.keys import (
     ONE_DAY,
     TOTALS,
     collection,
+    combined,
     daily,
     day_of,
     naive_utc,
@@ -26,6 +27,7 @@ from interactions.counts.keys import (
     sentiment_key,
     shift,
     totals,
+    totals_id,
 )
 from interactions.documents import Interaction
 from topbox import memo
@@ -83,17 +85,19 @@ def _count_raw(engagement_ids, sentiments, start, end):
 
 def day_counts(engagement_ids, days):
     """``{day, total, sentiments}`` per day within ``days`` (a range), per engagement of
-    ``engagement_ids``, or for every engagement at once (None).
+    ``engagement_ids``, or for every engagement at once (None); a day may come in several
+    slots (see :mod:`~interactions.counts.keys`), to be added up.
 
     Several engagements' days between two bounds are read by their ids in one query (up to
-    ``MAX_DAY_IDS`` of them); else one indexed query per engagement: an ``$in`` of
-    engagements with a range of days is a scan on the embedded server.
+    ``MAX_DAY_IDS`` of them) while each keeps one slot; else one indexed query per
+    engagement: an ``$in`` of engagements with a range of days is a scan on the embedded
+    server.
     """
     fields = {"day": 1, "total": 1, "sentiments": 1}
     if engagement_ids is None:
         yield from daily().find({"day": days}, fields)
         return
-    if {"$gte", "$lte"} <= set(days) and len(engagement_ids) > 1:
+    if {"$gte", "$lte"} <= set(days) and len(engagement_ids) > 1 and not _spread(engagement_ids):
         number_of_days = (days["$lte"] - days["$gte"]).days + 1
         if 0 < number_of_days * len(engagement_ids) <= MAX_DAY_IDS:
             every_day = [shift(days["$gte"], ONE_DAY * n) for n in range(number_of_days)]
@@ -109,8 +113,8 @@ def day_counts(engagement_ids, days):
 def day_totals(engagement_ids=None):
     """The daily documents (``{day, total, sentiments}``, and ``agents`` but for every
     engagement) of every day of ``engagement_ids`` (None: all), and of their interactions
-    without a date (``day`` None). Whole documents: a projection costs more than it saves
-    on the embedded server."""
+    without a date (``day`` None), in their slots, to be added up. Whole documents: a
+    projection costs more than it saves on the embedded server."""
     if engagement_ids is not None:
         for pk in engagement_ids:
             yield from collection().find({"engagementId": pk})
@@ -140,24 +144,32 @@ def scope_totals(engagement_ids=None):
 
 
 def _totals_rows(engagement_ids):
-    """The totals documents of ``engagement_ids`` (None: every engagement's); within a
-    :func:`topbox.memo.scope`, each is read once (the count and the keyset windows of an
-    admin page read the same ones)."""
-    if engagement_ids is None:
-        ids, query = [EVERY_ENGAGEMENT], {"_id": EVERY_ENGAGEMENT}
-    else:
-        ids = list(engagement_ids)
-        query = {"_id": {"$in": ids}}
+    """The totals documents of ``engagement_ids`` (None: every engagement's), their slots
+    combined; within a :func:`topbox.memo.scope`, each is read once (the count and the
+    keyset windows of an admin page read the same ones)."""
+    ids = [EVERY_ENGAGEMENT] if engagement_ids is None else list(dict.fromkeys(engagement_ids))
     read = memo.store(TOTALS)
     if read is None:
-        return list(totals().find(query))
+        return list(read_totals(ids).values())
     missing = [pk for pk in ids if pk not in read]
     if missing:
-        found = {
-            row["_id"]: row for row in totals().find(query if len(missing) == len(ids) else {"_id": {"$in": missing}})
-        }
+        found = read_totals(missing)
         read.update((pk, found.get(pk)) for pk in missing)
-    return [read[pk] for pk in dict.fromkeys(ids) if read[pk] is not None]
+    return [read[pk] for pk in ids if read[pk] is not None]
+
+
+def _spread(engagement_ids):
+    """Whether any of ``engagement_ids`` keeps its counts in more than one slot."""
+    return any(row.get("slots") for row in _totals_rows(engagement_ids))
+
+
+def read_totals(engagement_ids, fields=None):
+    """``{totals _id: the totals, slots combined}`` of those of ``engagement_ids`` counted:
+    slot 0 of each, then the other slots it says are in use (``slots``), if any."""
+    fields = None if fields is None else {**fields, "slots": 1, "of": 1}
+    first = list(totals().find({"_id": {"$in": [totals_id(pk) for pk in engagement_ids]}}, fields))
+    others = [totals_id(row["_id"], slot) for row in first for slot in range(1, row.get("slots", 0) + 1)]
+    return combined([*first, *(totals().find({"_id": {"$in": others}}, fields) if others else ())])
 
 
 def span(engagement_ids=None):
@@ -174,8 +186,8 @@ def newest_day(engagement_ids=None):
 
 def engagement_totals(engagement_ids):
     """``{engagement id: interactions}`` of ``engagement_ids`` that hold any."""
-    rows = totals().find({"_id": {"$in": list(engagement_ids)}}, {"total": 1})
-    return {row["_id"]: row["total"] for row in rows if row.get("total")}
+    found = read_totals(engagement_ids, {"total": 1})
+    return {pk: row["total"] for pk, row in found.items() if row.get("total")}
 
 
 @memo.memoized
@@ -258,7 +270,10 @@ def forget_recent():
 def file_counts(engagement_id, limit):
     """``[(csvName, rows)]`` of one engagement's CSV files, by name, at most ``limit``."""
     rows = names().find({"engagementId": engagement_id, "csvName": {"$exists": True}}, {"csvName": 1, "n": 1})
-    return sorted((row["csvName"], row["n"]) for row in rows if row.get("n", 0) > 0)[:limit]
+    found = Counter()
+    for row in rows:
+        found[row["csvName"]] += row.get("n", 0)
+    return sorted((name, n) for name, n in found.items() if n > 0)[:limit]
 
 
 def file_count(csv_name):

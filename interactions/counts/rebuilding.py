@@ -19,17 +19,22 @@ from interactions.counts.keys import (
     NO_KEY,
     agent_key,
     agent_name,
+    base_id,
     collection,
+    combined,
     daily,
     day_of,
+    name_field,
     name_id,
     names,
     row_id,
     sentiment_key,
     totals,
+    totals_id,
 )
-from interactions.counts.reading import forget_recent
+from interactions.counts.reading import forget_recent, read_totals
 from interactions.documents import Interaction
+from topbox.transactions import SLOTS
 
 
 def raw_counts(match):
@@ -83,10 +88,10 @@ def raw_hours(match):
 
 
 def stored_counts(match=None):
-    """The stored daily documents matching ``match``, normalised as :func:`raw_counts`
-    gives them (zero counts dropped)."""
+    """The stored daily documents matching ``match``, their slots combined, normalised as
+    :func:`raw_counts` gives them (zero counts dropped)."""
     rows = {}
-    for doc in collection().find(match or {}):
+    for doc in combined(collection().find(match or {})).values():
         sentiments = Counter({key: n for key, n in (doc.get("sentiments") or {}).items() if n})
         agents = {
             name: Counter({key: n for key, n in counts.items() if n})
@@ -158,9 +163,9 @@ def rekey_names():
     ``<engagement>:file:<name>`` and an agent ``<engagement>:<name>``, so an agent named
     ``file:x.csv`` shared a file's document); return whether it did. Run at deploy time by
     ``manage.py ensure_indexes``."""
-    for doc in names().find({}, {"engagementId": 1, "agentName": 1, "csvName": 1}):
-        field = "agentName" if "agentName" in doc else "csvName"
-        if field not in doc or doc["_id"] != name_id(doc.get("engagementId"), doc[field], field):
+    for doc in names().find({}, {"engagementId": 1, "agentName": 1, "csvName": 1, "slot": 1}):
+        field = name_field(doc)
+        if field not in doc or doc["_id"] != name_id(doc.get("engagementId"), doc[field], field, doc.get("slot", 0)):
             rebuild()
             return True
     return False
@@ -188,7 +193,7 @@ def _every_engagement_id():
     interactions or count documents hold, and None for the interactions without one
     (``NO_KEY``)."""
     known = dict.fromkeys(row["_id"] for row in Engagement._get_collection().find({}, {"_id": 1}))
-    known.update((row["_id"], None) for row in totals().find({}, {"_id": 1}))
+    known.update((base_id(row), None) for row in totals().find({}, {"of": 1}))
     known.pop(EVERY_ENGAGEMENT, None)
     known.pop(NO_KEY, None)
     for holder in (Interaction._get_collection(), collection(), names()):
@@ -246,14 +251,15 @@ def _stored(pk):
     one; ``EVERY_ENGAGEMENT``: the totals and agents of every engagement), as
     :func:`_from_interactions` gives it."""
     match = {"engagementId": pk}
-    engagement_totals = totals().find_one({"_id": pk or NO_KEY}, {"_id": 0})
+    engagement_totals = read_totals([pk]).get(totals_id(pk))
     if engagement_totals:
+        del engagement_totals["_id"]
         engagement_totals.update(
             first=day_of(engagement_totals.get("first")), last=day_of(engagement_totals.get("last"))
         )
     named = {
-        doc["_id"]: doc if "csvName" in doc else _agent_doc({**doc, "sentiments": doc.get("sentiments") or {}})
-        for doc in names().find(match)
+        doc_id: doc if "csvName" in doc else _agent_doc({**doc, "sentiments": doc.get("sentiments") or {}})
+        for doc_id, doc in combined(names().find(match)).items()
         if doc.get("n")
     }
     return stored_counts(match), engagement_totals, named
@@ -271,10 +277,7 @@ def _replace(pk, rows, engagement_totals, named):
             for day_id, row in rows.items()
         ]  # fmt: skip
         collection().insert_many(documents, ordered=False)
-    if engagement_totals:
-        totals().replace_one({"_id": pk or NO_KEY}, engagement_totals, upsert=True)
-    else:
-        totals().delete_one({"_id": pk or NO_KEY})
+    _replace_totals(pk, engagement_totals)
     forget_recent()
     names().delete_many(match)
     if named:
@@ -314,7 +317,7 @@ class _EveryEngagement:
     def replace(self):
         """Store the documents in place of those of every engagement."""
         days, every, agents = self.documents()
-        totals().replace_one({"_id": EVERY_ENGAGEMENT}, every, upsert=True)
+        _replace_totals(EVERY_ENGAGEMENT, every)
         daily().delete_many({})
         if days:
             daily().insert_many([{"_id": day, "day": day, **entry} for day, entry in days.items()], ordered=False)
@@ -322,6 +325,15 @@ class _EveryEngagement:
         names().delete_many({"engagementId": EVERY_ENGAGEMENT})
         if agents:
             names().insert_many(list(agents.values()), ordered=False)
+
+
+def _replace_totals(pk, engagement_totals):
+    """Store ``engagement_totals`` (None: none) as the totals of ``pk``, in one slot."""
+    totals().delete_many({"_id": {"$in": [totals_id(pk, slot) for slot in range(1, SLOTS)]}})
+    if engagement_totals:
+        totals().replace_one({"_id": totals_id(pk)}, engagement_totals, upsert=True)
+    else:
+        totals().delete_one({"_id": totals_id(pk)})
 
 
 def _raw_files(match):
@@ -461,11 +473,11 @@ def _daily_differences(expected):
     """``daily:<YYYYMMDD>`` for each all-engagement day that disagrees with ``expected``
     (``{day: {total, sentiments}}``)."""
     stored = {
-        day_of(row["_id"]): {
+        day_of(row["day"]): {
             "total": row.get("total", 0),
             "sentiments": {name: n for name, n in (row.get("sentiments") or {}).items() if n},
         }
-        for row in daily().find()
+        for row in combined(daily().find()).values()
     }
     empty = {"total": 0, "sentiments": {}}
     return [

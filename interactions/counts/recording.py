@@ -13,10 +13,10 @@ from pymongo import UpdateOne
 from interactions.counts.keys import (
     ABSENT,
     EVERY_ENGAGEMENT,
-    NO_KEY,
     agent_key,
     collection,
     daily,
+    daily_id,
     day_document,
     day_of,
     hour_of,
@@ -24,10 +24,13 @@ from interactions.counts.keys import (
     names,
     row_id,
     sentiment_key,
+    slot_fields,
     totals,
+    totals_id,
 )
 from interactions.counts.reading import forget_recent
 from interactions.documents import SENTIMENTS
+from topbox import transactions
 
 # From this many engagement-days, a flush inserts the new daily documents (about 5 times
 # cheaper than upserts on the embedded server) after reading which are stored already.
@@ -138,7 +141,7 @@ def _write(rows, stored, hours=None, session=None):
     rows = {key: Counter({path: n for path, n in counts.items() if n}) for key, counts in rows.items()}
     rows = {key: counts for key, counts in rows.items() if counts}
     if not rows:
-        _record_totals({}, hours, session)  # (a move within a day changes its hours only)
+        _record_totals({}, hours, session, transactions.slot())  # (a move within a day changes its hours only)
         return
     pending = rows
     if stored is not None:
@@ -147,19 +150,30 @@ def _write(rows, stored, hours=None, session=None):
             # (Another writer's documents inserted meanwhile: a conflict, and the transaction runs again.)
             collection().insert_many(documents, ordered=False, session=session)
         pending = {key: counts for key, counts in rows.items() if row_id(*key) in stored}
+    slot, spread = transactions.slot(), set()
     operations = [
         UpdateOne(
-            {"_id": row_id(engagement_id, day)},
-            {"$inc": dict(counts), "$setOnInsert": {"engagementId": engagement_id, "day": day}},
+            {"_id": row_id(engagement_id, day, slot)},
+            {
+                "$inc": dict(counts),
+                "$setOnInsert": slot_fields(row_id(engagement_id, day), slot, engagementId=engagement_id, day=day),
+            },
             upsert=True,
         )
         for (engagement_id, day), counts in pending.items()
     ]
     if operations:
-        collection().bulk_write(operations, ordered=False, session=session)
+        result = collection().bulk_write(operations, ordered=False, session=session)
+        spread = _new_slots(slot, list(pending), result)
     # The documents every write shares last, so that they are held for the least time.
-    _record_totals(rows, hours, session)
+    _record_totals(rows, hours, session, slot, {engagement_id for engagement_id, _ in spread})
     _record_daily(rows, session)
+
+
+def _new_slots(slot, keys, result):
+    """Those of ``keys`` (one per operation of the bulk write answered by ``result``) whose
+    slot ``slot``, not 0, the bulk write created."""
+    return {keys[index] for index in result.upserted_ids} if slot else set()
 
 
 def _record_names(named, session=None):
@@ -174,22 +188,20 @@ def _record_names(named, session=None):
     if not changed:
         return
     forget_recent()
-    names().bulk_write(
-        [
-            UpdateOne(
-                {"_id": name_id(engagement_id, value, field)},
-                {"$inc": dict(counts), "$setOnInsert": {"engagementId": engagement_id, field: value}},
-                upsert=True,
-            )
-            for (engagement_id, field, value), counts in changed.items()
-        ],
-        ordered=False,
-        session=session,
-    )
-    gone = [name_id(engagement_id, value, field) for (engagement_id, field, value), counts in changed.items()
-            if counts["n"] < 0]  # fmt: skip
-    if gone:
-        names().delete_many({"_id": {"$in": gone}, "n": {"$lte": 0}}, session=session)
+    slot, operations, lowered = transactions.slot(), [], []
+    for (engagement_id, field, value), counts in changed.items():
+        doc_id = name_id(engagement_id, value, field, slot)
+        named = slot_fields(name_id(engagement_id, value, field), slot, engagementId=engagement_id, **{field: value})
+        operations.append(UpdateOne({"_id": doc_id}, {"$inc": dict(counts), "$setOnInsert": named}, upsert=True))
+        if counts["n"] < 0:
+            lowered.append(doc_id)
+    names().bulk_write(operations, ordered=False, session=session)
+    if lowered:  # a slot that counts nothing goes (one below zero stays: another slot holds its plus)
+        names().delete_many({"_id": {"$in": lowered}, **EMPTY_NAME}, session=session)
+
+
+# A names document (slot) that counts nothing at all.
+EMPTY_NAME = {"n": 0, **{f"sentiments.{key}": {"$in": [0, None]} for key in (*SENTIMENTS, ABSENT)}}
 
 
 def _record_daily(deltas, session=None):
@@ -198,22 +210,27 @@ def _record_daily(deltas, session=None):
     for (_, day), counts in deltas.items():
         if day is not None:
             by_day[day].update({path: n for path, n in counts.items() if not path.startswith("agents.")})
-    operations = [
-        UpdateOne(
-            {"_id": day},
-            {"$inc": {path: n for path, n in counts.items() if n}, "$setOnInsert": {"day": day}},
-            upsert=True,
-        )
-        for day, counts in by_day.items()
-        if any(counts.values())
-    ]
+    slot, operations = transactions.slot(), []
+    for day, counts in by_day.items():
+        if any(counts.values()):
+            operations.append(
+                UpdateOne(
+                    {"_id": daily_id(day, slot)},
+                    {
+                        "$inc": {path: n for path, n in counts.items() if n},
+                        "$setOnInsert": slot_fields(day, slot, day=day),
+                    },
+                    upsert=True,
+                )
+            )
     if operations:
         daily().bulk_write(operations, ordered=False, session=session)
 
 
-def _record_totals(deltas, hours=None, session=None):
+def _record_totals(deltas, hours=None, session=None, slot=0, spread=()):
     """Fold the engagement-day ``deltas`` of :func:`record`, and the ``hours`` of its
-    interactions, into the per-engagement totals and those of every engagement."""
+    interactions, into slot ``slot`` of the per-engagement totals and those of every
+    engagement. The engagements ``spread`` have daily documents in ``slot`` since this write."""
     by_engagement = defaultdict(lambda: {"inc": Counter(), "days": []})
     for (engagement_id, day), counts in deltas.items():
         for key in (engagement_id, EVERY_ENGAGEMENT):
@@ -224,15 +241,25 @@ def _record_totals(deltas, hours=None, session=None):
     for (engagement_id, hour), n in (hours or {}).items():
         for key in (engagement_id, EVERY_ENGAGEMENT):
             by_engagement[key]["inc"][f"hours.{hour}"] += n
-    operations = []
+    operations, keys = [], []
     for engagement_id, entry in by_engagement.items():
         update = {"$inc": {path: n for path, n in entry["inc"].items() if n}}
         if entry["days"]:
             update.update({"$min": {"first": min(entry["days"])}, "$max": {"last": max(entry["days"])}})
         if update["$inc"] or entry["days"]:
-            operations.append(UpdateOne({"_id": engagement_id or NO_KEY}, update, upsert=True))
+            if slot:
+                update["$setOnInsert"] = slot_fields(totals_id(engagement_id), slot)
+            operations.append(UpdateOne({"_id": totals_id(engagement_id, slot)}, update, upsert=True))
+            keys.append(engagement_id)
     if operations:
-        totals().bulk_write(operations, ordered=False, session=session)
+        result = totals().bulk_write(operations, ordered=False, session=session)
+        spread = {*spread, *_new_slots(slot, keys, result)}
+    if spread:
+        # Slot 0 of the totals holds the highest slot in use (by the engagement's totals or
+        # days), so that a reader of documents by _id knows which ids to ask for. Written
+        # only when a slot is first used: slot 0 is what every other writer may be writing.
+        marks = [UpdateOne({"_id": totals_id(pk)}, {"$max": {"slots": slot}}, upsert=True) for pk in spread]
+        totals().bulk_write(marks, ordered=False, session=session)
 
 
 def _stored_row_ids(engagement_ids, session=None):
