@@ -137,6 +137,7 @@ def test_writes_spread_over_every_slot_are_counted_checked_and_rebuilt_exactly(e
             for name in ("report-0.csv", "report-1.csv")
         ]
 
+    assert rebuilding.rekey_names() is False  # slots are keyed as they should be: no rebuild at deploy
     rebuilding.rebuild()
     assert slots_stored() == {name: set() for name in COLLECTIONS}  # a rebuild keeps one slot
     assert rebuilding.differences() == []
