@@ -90,3 +90,34 @@ def test_an_expanded_document_changes_its_etag_when_what_it_embeds_changes(staff
     changed = staff_api.get(url, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed.json()["engagement"]["name"] == "Phone support"
+
+
+@pytest.mark.parametrize(
+    ("url", "change"),
+    [
+        (URL, {"sentiment": "Positive", "agentName": "Jo Ward", "interactionDate": "2020-05-17T08:30:00Z"}),
+        (URL, {"sentiment": None}),
+        ("/engagements/5f18d12f42262eec0d435583", {"name": "Renamed"}),
+        ("/clients/5f18d12f42262eec0d435570", {"nickName": "Acme 2"}),
+    ],
+)
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_a_retried_write_whose_first_answer_was_lost_is_200_not_412(staff_api, seeded, url, change, method):
+    """RFC 9110 13.1.1: the stored version already holds the change, so the retry succeeded."""
+    first = staff_api.get(url)
+    body = change
+    if method == "put":
+        body = {**{key: value for key, value in first.json().items() if key != "_id"}, **change}
+        body = {key: value for key, value in body.items() if value is not None}
+    send = getattr(staff_api, method)
+    applied = send(url, json.dumps(body), content_type="application/json", HTTP_IF_MATCH=first["ETag"])
+    assert applied.status_code == 200, applied.content
+    retried = send(url, json.dumps(body), content_type="application/json", HTTP_IF_MATCH=first["ETag"])
+    assert retried.status_code == 200, retried.content
+    assert retried["ETag"] == applied["ETag"] == staff_api.get(url)["ETag"]
+    assert retried.json() == applied.json()
+    other = {**body, **{key: "Someone Else" for key in ("agentName", "name", "nickName") if key in body}}
+    if other == body:
+        other = {**body, "agentName": "Someone Else"}
+    stale = send(url, json.dumps(other), content_type="application/json", HTTP_IF_MATCH=first["ETag"])
+    assert stale.status_code == 412  # a change the stored version does not hold

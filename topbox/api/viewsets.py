@@ -225,21 +225,43 @@ class DocumentViewSet(NestedRouteMixin, viewsets.GenericViewSet):
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         instance = self.get_object()
-        self.check_if_match(instance)
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        try:
+            self.check_if_match(instance)
+        except PreconditionFailed:
+            # RFC 9110 13.1.1: a change the stored version already holds succeeded (a retry
+            # whose first attempt's answer was lost): 200 with that version, not 412.
+            if serializer.is_valid() and self.already_applied(serializer):
+                return self.document_response(instance)
+            raise
         serializer.is_valid(raise_exception=True)
         self.perform_update(serializer)
         return self.document_response(serializer.instance)
 
-    def perform_update(self, serializer):
-        """Replace (PUT) or update the fields given (PATCH: a concurrent PATCH of other fields
-        is kept); what follows the write is taken from the version actually replaced."""
+    def new_version(self, serializer):
+        """``(values, new)``: the fields a valid PUT/PATCH gives, and the raw document it
+        makes of the stored one (``serializer.instance``)."""
         raw, partial = serializer.instance, serializer.partial
         values = dict(serializer.validated_data)
         if values.pop("_id", raw["_id"]) != raw["_id"]:
             raise ValidationError({"_id": ["The id cannot be changed."]})
         stored = {**raw, **values} if partial else {"_id": raw["_id"], **values}
-        new = serializer.build_document(stored).to_mongo().to_dict()
+        return values, serializer.build_document(stored).to_mongo().to_dict()
+
+    def already_applied(self, serializer):
+        """Whether the stored document already is what this PUT/PATCH would make of it."""
+        values, new = self.new_version(serializer)
+        if not serializer.partial:
+            return new == serializer.instance
+        stored = serializer.instance
+        return all(name not in stored if value is None else stored.get(name) == new.get(name)
+                   for name, value in values.items())  # fmt: skip
+
+    def perform_update(self, serializer):
+        """Replace (PUT) or update the fields given (PATCH: a concurrent PATCH of other fields
+        is kept); what follows the write is taken from the version actually replaced."""
+        raw, partial = serializer.instance, serializer.partial
+        values, new = self.new_version(serializer)
         where = self.write_filter(raw)
         changes = {}
         if updated := {name: new[name] for name, value in values.items() if value is not None}:
